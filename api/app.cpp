@@ -1,0 +1,139 @@
+#include "api/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "api/handlers/services.hpp"
+#include "api/middleware/auth.hpp"
+#include "api/middleware/pipeline.hpp"
+#include "api/middleware/rate_limit.hpp"
+#include "api/server/router.hpp"
+#include "runtime/core/error.hpp"
+#include "runtime/core/metrics.hpp"
+#include "runtime/ingest_service.hpp"
+#include "runtime/store/migrator.hpp"
+#include "runtime/store/pg_pool.hpp"
+
+namespace agentos::api {
+
+void ParseListen(const std::string& listen, ServerOptions& options) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+        throw core::Error::Validation("--listen", "expected HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + listen + "\")");
+    }
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    int port = -1;
+    try {
+        std::size_t used = 0;
+        port = std::stoi(listen.substr(colon + 1), &used);
+        if (used != listen.size() - colon - 1) {
+            port = -1;
+        }
+    } catch (const std::exception&) {
+        port = -1;
+    }
+    if (port < 0 || port > 65535) {
+        throw core::Error::Validation("--listen", "the port must be a number from 0 to 65535 (got \"" + listen + "\")");
+    }
+    options.host = host;
+    options.port = static_cast<std::uint16_t>(port);
+}
+
+struct App::Impl {
+    AppConfig config;
+    net::io_context ioc;
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+    std::vector<std::thread> threads;
+    core::SystemClock clock;
+    core::Metrics metrics;
+    std::unique_ptr<store::PgPool> pool;
+    std::unique_ptr<engine::IngestService> ingest;
+    std::unique_ptr<Services> services;
+    Router router;
+    std::unique_ptr<Authenticator> auth;
+    std::unique_ptr<RateLimiter> limiter;
+    std::unique_ptr<Pipeline> pipeline;
+    std::unique_ptr<HttpServer> server;
+    bool running = false;
+
+    explicit Impl(AppConfig c) : config(std::move(c)), ioc(std::max(1, config.io_threads)) {}
+};
+
+App::App(AppConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+App::~App() { Stop(); }
+
+void App::Start() {
+    Impl& m = *impl_;
+    if (m.config.database_url.empty()) {
+        throw core::Error::Validation("--database-url", "required (or set DATABASE_URL)");
+    }
+    if (m.config.apply_migrations) {
+        store::Migrator().Apply(m.config.database_url);
+    }
+    m.pool = std::make_unique<store::PgPool>(m.config.database_url, m.config.db_pool_size);
+    m.pool->TransactBlocking([](store::Tx&) {});  // fail fast when the database is unreachable
+    m.ingest = std::make_unique<engine::IngestService>(*m.pool);
+    m.services = std::make_unique<Services>(Services{*m.pool, *m.ingest, m.metrics});
+    AddAllRoutes(m.router, *m.services);
+    m.auth = std::make_unique<Authenticator>(*m.pool);
+    m.limiter = std::make_unique<RateLimiter>(m.config.rate_limit_per_minute, m.clock);
+    m.pipeline = std::make_unique<Pipeline>(m.router, *m.auth, *m.limiter, m.metrics);
+    Pipeline* pipeline = m.pipeline.get();
+    m.server = std::make_unique<HttpServer>(m.ioc, m.config.server, [pipeline](Request& req) {
+        return pipeline->Handle(req);
+    });
+    m.server->Start();
+    m.work.emplace(m.ioc.get_executor());
+    for (int i = 0; i < std::max(1, m.config.io_threads); ++i) {
+        m.threads.emplace_back([&m] {
+            for (;;) {
+                try {
+                    m.ioc.run();
+                    return;
+                } catch (const std::exception& e) {
+                    spdlog::error("uncaught exception on an I/O thread: {}", e.what());
+                }
+            }
+        });
+    }
+    m.running = true;
+    spdlog::info("listening on http://{}:{}", m.config.server.host, m.server->port());
+}
+
+void App::Stop() {
+    Impl& m = *impl_;
+    if (!m.running) {
+        return;
+    }
+    m.running = false;
+    m.server->Shutdown(m.config.shutdown_grace);
+    m.work.reset();
+    m.ioc.stop();
+    for (auto& t : m.threads) {
+        t.join();
+    }
+    m.threads.clear();
+    m.pool->Stop();
+    spdlog::info("stopped");
+}
+
+std::uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+std::string App::base_url() const { return "http://" + impl_->config.server.host + ":" + std::to_string(port()); }
+
+store::PgPool& App::pool() { return *impl_->pool; }
+
+core::Metrics& App::metrics() { return impl_->metrics; }
+
+const Router& App::router() const { return impl_->router; }
+
+}  // namespace agentos::api

@@ -1,0 +1,41 @@
+#pragma once
+/// The `agentos` subcommands, each a plain function returning the process exit code. main.cpp only parses
+/// the command line into these option structs.
+
+#include <string>
+
+#include "api/app.hpp"
+
+namespace agentos::api {
+
+struct ServeCommand {
+    AppConfig app;
+    std::string listen = "127.0.0.1:8080";
+};
+
+struct DevCommand {
+    AppConfig app;
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = ".agentos";
+};
+
+struct KeysCreateCommand {
+    std::string database_url;
+    std::string workspace;
+    std::string agent;  ///< empty: a workspace key
+};
+
+int RunServe(ServeCommand cmd);
+int RunDev(DevCommand cmd);
+int RunMigrate(const std::string& database_url);
+int RunKeysCreate(const KeysCreateCommand& cmd);
+int RunKeysRevoke(const std::string& database_url, const std::string& prefix);
+
+/// Blocks SIGINT/SIGTERM in the calling thread (and the threads it starts later) so WaitForStopSignal can take
+/// them; call first thing in main.
+void BlockStopSignals();
+
+/// Waits for SIGINT or SIGTERM and returns its number.
+int WaitForStopSignal();
+
+}  // namespace agentos::api

@@ -1,0 +1,45 @@
+#pragma once
+/// Strict reading of query parameters: each getter names the parameter in its errors, Finish() refuses any
+/// parameter no getter asked for.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/server/http_types.hpp"
+#include "runtime/core/run_status.hpp"
+
+namespace agentos::api {
+
+class QueryReader {
+public:
+    explicit QueryReader(const Request& request) : request_(request) {}
+
+    std::optional<std::string> String(std::string_view name);
+    /// A UUID (lower-cased) or VALIDATION_ERROR naming the parameter.
+    std::optional<std::string> Uuid(std::string_view name);
+    std::optional<std::int64_t> Int(std::string_view name, std::int64_t min, std::int64_t max);
+    std::optional<core::RunStatus> Status(std::string_view name);
+    std::optional<std::string> Enum(std::string_view name, std::initializer_list<std::string_view> allowed);
+
+    /// `limit` (1..200, default 50).
+    int Limit();
+
+    void Finish() const;
+
+private:
+    const Request& request_;
+    std::vector<std::string> known_;
+};
+
+/// The cursor of the next page: the last item's id when the page is full, else null.
+template <class Items>
+std::optional<std::string> NextCursor(const Items& items, int limit) {
+    if (static_cast<int>(items.size()) < limit || items.empty()) {
+        return std::nullopt;
+    }
+    return items.back().id;
+}
+
+}  // namespace agentos::api

@@ -1,0 +1,97 @@
+#include "api/dto/resource_json.hpp"
+
+namespace agentos::api {
+namespace {
+
+template <class T>
+nlohmann::json OrNull(const std::optional<T>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json TimeJson(const std::optional<core::TimePoint>& t) {
+    return t ? nlohmann::json(core::FormatIso(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json RunJson(const store::RunRecord& r) {
+    nlohmann::json duration = nullptr;
+    if (r.started_at && r.ended_at) {
+        duration = std::chrono::duration_cast<std::chrono::milliseconds>(*r.ended_at - *r.started_at).count();
+    }
+    return {
+        {"id", r.id},
+        {"agent_id", r.agent_id},
+        {"agent_slug", r.agent_slug},
+        {"agent_version", OrNull(r.agent_version)},
+        {"status", core::ToString(r.status)},
+        {"source", r.source},
+        {"trigger_type", r.trigger_type},
+        {"external_run_id", OrNull(r.external_run_id)},
+        {"input", r.input},
+        {"output", r.output},
+        {"error_message", OrNull(r.error_message)},
+        {"error_detail", r.error_detail},
+        {"parent_run_id", OrNull(r.parent_run_id)},
+        {"session_id", OrNull(r.session_id)},
+        {"schedule_id", OrNull(r.schedule_id)},
+        {"event_count", r.last_seq},
+        {"prompt_tokens", r.prompt_tokens},
+        {"completion_tokens", r.completion_tokens},
+        {"total_tokens", r.total_tokens},
+        {"cost_usd", r.cost_usd},
+        {"model", OrNull(r.model)},
+        {"budget_warning", OrNull(r.budget_warning)},
+        {"created_at", core::FormatIso(r.created_at)},
+        {"started_at", TimeJson(r.started_at)},
+        {"ended_at", TimeJson(r.ended_at)},
+        {"updated_at", core::FormatIso(r.updated_at)},
+        {"duration_ms", duration},
+    };
+}
+
+nlohmann::json EventJson(const store::EventRecord& e) {
+    return {
+        {"sequence_number", e.seq},
+        {"type", e.type},
+        {"level", core::ToString(e.level)},
+        {"payload", e.payload},
+        {"occurred_at", core::FormatIso(e.occurred_at)},
+        {"received_at", core::FormatIso(e.received_at)},
+    };
+}
+
+nlohmann::json TaskJson(const store::TaskRecord& t) {
+    return {
+        {"id", t.id},
+        {"run_id", t.run_id},
+        {"name", t.name},
+        {"status", core::ToString(t.status)},
+        {"input", t.input},
+        {"output", t.output},
+        {"created_at", core::FormatIso(t.created_at)},
+        {"updated_at", core::FormatIso(t.updated_at)},
+    };
+}
+
+nlohmann::json AgentJson(const store::AgentRecord& a) {
+    return {
+        {"id", a.id},
+        {"slug", a.slug},
+        {"name", a.name},
+        {"description", a.description},
+        {"runtime", a.runtime},
+        {"status", a.status},
+        {"source", a.source},
+        {"current_version", OrNull(a.current_version)},
+        {"monthly_budget_usd", OrNull(a.monthly_budget_usd)},
+        {"created_at", core::FormatIso(a.created_at)},
+        {"updated_at", core::FormatIso(a.updated_at)},
+    };
+}
+
+nlohmann::json Page(nlohmann::json items, const std::optional<std::string>& next_cursor) {
+    return {{"items", std::move(items)}, {"next_cursor", OrNull(next_cursor)}};
+}
+
+}  // namespace agentos::api

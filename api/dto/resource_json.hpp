@@ -1,0 +1,26 @@
+#pragma once
+/// How stored records look on the wire. One function per resource, used by every route that returns it.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "runtime/core/time.hpp"
+#include "runtime/store/agent_repo.hpp"
+#include "runtime/store/event_repo.hpp"
+#include "runtime/store/run_repo.hpp"
+#include "runtime/store/task_repo.hpp"
+
+namespace agentos::api {
+
+nlohmann::json RunJson(const store::RunRecord& run);
+nlohmann::json EventJson(const store::EventRecord& event);
+nlohmann::json TaskJson(const store::TaskRecord& task);
+nlohmann::json AgentJson(const store::AgentRecord& agent);
+
+/// ISO-8601 text, or null.
+nlohmann::json TimeJson(const std::optional<core::TimePoint>& t);
+
+/// {"items": [...], "next_cursor": "..." | null}
+nlohmann::json Page(nlohmann::json items, const std::optional<std::string>& next_cursor);
+
+}  // namespace agentos::api

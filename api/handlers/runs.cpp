@@ -1,0 +1,134 @@
+// Reading runs: list with filters, one run with its tasks and child runs, and its stored timeline.
+
+#include "api/dto/query_reader.hpp"
+#include "api/dto/resource_json.hpp"
+#include "api/handlers/services.hpp"
+#include "api/server/router.hpp"
+#include "runtime/core/error.hpp"
+#include "runtime/core/ids.hpp"
+#include "runtime/store/agent_repo.hpp"
+#include "runtime/store/event_repo.hpp"
+#include "runtime/store/pg_pool.hpp"
+#include "runtime/store/run_repo.hpp"
+#include "runtime/store/task_repo.hpp"
+
+namespace agentos::api {
+namespace {
+
+using core::Error;
+
+/// The run, if the caller may see it: NOT_FOUND outside the workspace, FORBIDDEN for another agent's key.
+store::RunRecord VisibleRun(store::Tx& tx, const core::Principal& who, const std::string& run_id) {
+    auto run = store::RunRepo(tx).Get(who.workspace_id, run_id);
+    if (!run) {
+        throw Error::NotFound("run " + run_id);
+    }
+    if (who.IsAgentKey() && run->agent_id != who.agent_id) {
+        throw Error(core::ErrorCode::kForbidden, "this agent key belongs to another agent");
+    }
+    return std::move(*run);
+}
+
+net::awaitable<Response> ListRuns(Services& s, Request& req) {
+    QueryReader q(req);
+    store::RunFilter f;
+    const auto agent_ref = q.String("agent_id");
+    f.status = q.Status("status");
+    f.session_id = q.Uuid("session_id");
+    f.parent_run_id = q.Uuid("parent_run_id");
+    f.trigger_type = q.String("trigger_type");
+    f.schedule_id = q.Uuid("schedule_id");
+    f.before_id = q.Uuid("cursor");
+    f.limit = q.Limit();
+    q.Finish();
+    const auto& who = req.Who();
+    std::vector<store::RunRecord> runs;
+    co_await s.pool.Transact([&](store::Tx& tx) {
+        if (agent_ref) {
+            const auto agent = store::AgentRepo(tx).Get(who.workspace_id, *agent_ref);
+            if (!agent) {
+                throw Error::NotFound("agent " + *agent_ref);
+            }
+            f.agent_id = agent->id;
+        }
+        if (who.IsAgentKey()) {
+            if (f.agent_id && f.agent_id != who.agent_id) {
+                throw Error(core::ErrorCode::kForbidden, "this agent key belongs to another agent");
+            }
+            f.agent_id = who.agent_id;
+        }
+        runs = store::RunRepo(tx).List(who.workspace_id, f);
+    });
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& r : runs) {
+        items.push_back(RunJson(r));
+    }
+    co_return Response::Data(Page(std::move(items), NextCursor(runs, f.limit)));
+}
+
+net::awaitable<Response> GetRun(Services& s, Request& req) {
+    QueryReader(req).Finish();
+    const auto run_id = core::RequireUuid("runId", req.Param("runId"));
+    const auto& who = req.Who();
+    nlohmann::json data;
+    co_await s.pool.Transact([&](store::Tx& tx) {
+        const auto run = VisibleRun(tx, who, run_id);
+        data = RunJson(run);
+        nlohmann::json tasks = nlohmann::json::array();
+        for (const auto& t : store::TaskRepo(tx).ListForRun(who.workspace_id, run_id)) {
+            tasks.push_back(TaskJson(t));
+        }
+        nlohmann::json children = nlohmann::json::array();
+        for (const auto& c : store::RunRepo(tx).Children(who.workspace_id, run_id)) {
+            children.push_back({
+                {"id", c.id},
+                {"agent_id", c.agent_id},
+                {"agent_slug", c.agent_slug},
+                {"status", core::ToString(c.status)},
+                {"total_tokens", c.total_tokens},
+                {"cost_usd", c.cost_usd},
+            });
+        }
+        data["tasks"] = std::move(tasks);
+        data["child_runs"] = std::move(children);
+    });
+    co_return Response::Data(data);
+}
+
+net::awaitable<Response> ListEvents(Services& s, Request& req) {
+    QueryReader q(req);
+    auto after = q.Int("after", 0, INT64_MAX / 2);
+    const auto cursor = q.Int("cursor", 0, INT64_MAX / 2);
+    const int limit = static_cast<int>(q.Int("limit", 1, 1000).value_or(100));
+    q.Finish();
+    if (after && cursor) {
+        throw Error::Validation("cursor", "give either after or cursor, not both");
+    }
+    const std::int64_t from = after.value_or(cursor.value_or(0));
+    const auto run_id = core::RequireUuid("runId", req.Param("runId"));
+    const auto& who = req.Who();
+    std::vector<store::EventRecord> events;
+    co_await s.pool.Transact([&](store::Tx& tx) {
+        VisibleRun(tx, who, run_id);
+        events = store::EventRepo(tx).List(who.workspace_id, run_id, from, limit);
+    });
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& e : events) {
+        items.push_back(EventJson(e));
+    }
+    std::optional<std::string> next;
+    if (static_cast<int>(events.size()) == limit) {
+        next = std::to_string(events.back().seq);
+    }
+    co_return Response::Data(Page(std::move(items), next));
+}
+
+}  // namespace
+
+void AddRunRoutes(Router& router, Services& s) {
+    router.Add("GET", "/api/v1/runs", [&s](Request& req) { return ListRuns(s, req); });
+    router.Add("GET", "/api/v1/runs/:runId", [&s](Request& req) { return GetRun(s, req); });
+    router.Add("GET", "/api/v1/runs/:runId/events", [&s](Request& req) { return ListEvents(s, req); });
+}
+
+}  // namespace agentos::api

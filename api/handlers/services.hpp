@@ -1,0 +1,35 @@
+#pragma once
+/// What handlers may use, built once by App. Handlers are thin: parse, call a service or a store, serialize.
+
+namespace agentos::core {
+class Metrics;
+}  // namespace agentos::core
+
+namespace agentos::store {
+class PgPool;
+}  // namespace agentos::store
+
+namespace agentos::engine {
+class IngestService;
+}  // namespace agentos::engine
+
+namespace agentos::api {
+
+class Router;
+
+struct Services {
+    store::PgPool& pool;
+    engine::IngestService& ingest;
+    core::Metrics& metrics;
+};
+
+void AddIngestRoutes(Router& router, Services& services);
+void AddLegacyIngestRoutes(Router& router, Services& services);
+void AddRunRoutes(Router& router, Services& services);
+void AddAgentRoutes(Router& router, Services& services);
+void AddServiceRoutes(Router& router, Services& services);
+
+/// Every route of the server, in one place.
+void AddAllRoutes(Router& router, Services& services);
+
+}  // namespace agentos::api

@@ -1,0 +1,366 @@
+#include "api/server/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "api/middleware/error_mapping.hpp"
+#include "runtime/core/error.hpp"
+#include "runtime/core/ids.hpp"
+
+namespace agentos::api {
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kMaxDrainBytes = 64 << 20;
+
+/// State of one connection shared with Shutdown. Touched only on the connection's strand.
+struct Connection {
+    net::any_io_executor executor;
+    beast::tcp_stream* stream = nullptr;  ///< valid while the session coroutine runs
+    bool busy = false;                    ///< between the first byte of a request and the end of its response
+};
+
+Request ToRequest(http::request<http::string_body>&& msg) {
+    Request r;
+    r.method = std::string(msg.method_string());
+    r.target = std::string(msg.target());
+    r.headers.reserve(8);
+    for (const auto& field : msg) {
+        std::string name(field.name_string());
+        for (char& c : name) {
+            if (c >= 'A' && c <= 'Z') {
+                c = static_cast<char>(c - 'A' + 'a');
+            }
+        }
+        r.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    r.body = std::move(msg.body());
+    return r;
+}
+
+http::response<http::string_body> ToBeast(Response&& res, unsigned version, bool keep_alive) {
+    http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+    out.set(http::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) {
+        out.set(name, value);
+    }
+    out.body() = std::move(res.body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    return out;
+}
+
+Response ServerError(core::ErrorCode code, const std::string& message) {
+    Response r = ErrorResponse(core::Error(code, message));
+    r.SetHeader("X-Request-Id", core::NewUuidV7());
+    return r;
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+    net::io_context& ioc;
+    ServerOptions options;
+    RequestHandler handler;
+    tcp::acceptor acceptor;
+    std::atomic<bool> stopping{false};
+    std::uint16_t bound_port = 0;
+
+    mutable std::mutex mutex;
+    std::condition_variable closed;
+    std::unordered_set<std::shared_ptr<Connection>> connections;
+
+    Impl(net::io_context& c, ServerOptions o, RequestHandler h)
+        : ioc(c), options(std::move(o)), handler(std::move(h)), acceptor(c) {}
+
+    net::awaitable<void> Accept();
+    net::awaitable<void> Session(tcp::socket socket, std::shared_ptr<Connection> conn);
+    net::awaitable<void> WriteAndClose(beast::tcp_stream& stream, Response res, bool drain);
+
+    void Forget(const std::shared_ptr<Connection>& conn) {
+        {
+            const std::lock_guard lock(mutex);
+            connections.erase(conn);
+        }
+        closed.notify_all();
+    }
+};
+
+net::awaitable<void> HttpServer::Impl::Accept() {
+    auto self = shared_from_this();
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(ioc), kUseTuple);
+        if (stopping || ec == net::error::operation_aborted) {
+            co_return;
+        }
+        if (ec) {
+            // Out of file descriptors and the like: back off instead of spinning.
+            spdlog::warn("accept failed: {}", ec.message());
+            net::steady_timer timer(acceptor.get_executor(), std::chrono::milliseconds(50));
+            co_await timer.async_wait(kUseTuple);
+            continue;
+        }
+        auto conn = std::make_shared<Connection>();
+        conn->executor = socket.get_executor();
+        {
+            const std::lock_guard lock(mutex);
+            connections.insert(conn);
+        }
+        net::co_spawn(conn->executor, Session(std::move(socket), conn), [self, conn](const std::exception_ptr& e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    spdlog::error("connection ended by an exception: {}", ex.what());
+                }
+            }
+            self->Forget(conn);
+        });
+    }
+}
+
+net::awaitable<void> HttpServer::Impl::WriteAndClose(beast::tcp_stream& stream, Response res, bool drain) {
+    auto msg = ToBeast(std::move(res), 11, false);
+    stream.expires_after(options.body_timeout);
+    co_await http::async_write(stream, msg, kUseTuple);
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!drain) {
+        co_return;
+    }
+    // The client may still be sending what we refused; read and discard it for a moment so that closing does not
+    // reset the connection before the client has read our answer.
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> sink{};
+    std::size_t total = 0;
+    while (total < kMaxDrainBytes) {
+        auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kUseTuple);
+        if (rec) {
+            break;
+        }
+        total += n;
+    }
+}
+
+net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_ptr<Connection> conn) {
+    beast::tcp_stream stream(std::move(socket));
+    conn->stream = &stream;
+    struct Detach {
+        Connection* c;
+
+        ~Detach() {
+            c->stream = nullptr;
+            c->busy = false;
+        }
+    } detach{conn.get()};
+    beast::flat_buffer buffer;
+
+    while (!stopping) {
+        if (buffer.size() == 0) {
+            conn->busy = false;
+            stream.expires_after(options.idle_timeout);
+            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kUseTuple);
+            if (ec) {
+                break;  // closed by the client, idle timeout, or shutdown
+            }
+            buffer.commit(n);
+        }
+        conn->busy = true;
+
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+        parser.body_limit(options.max_body_bytes);
+        stream.expires_after(options.header_timeout);
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+        if (hec == http::error::header_limit) {
+            co_await WriteAndClose(
+                stream,
+                ServerError(
+                    core::ErrorCode::kHeadersTooLarge,
+                    "request headers are larger than " + std::to_string(options.max_header_bytes) + " bytes"
+                ),
+                true
+            );
+            break;
+        }
+        if (hec == beast::error::timeout) {
+            co_await WriteAndClose(
+                stream, ServerError(core::ErrorCode::kRequestTimeout, "the request headers did not arrive in time"), false
+            );
+            break;
+        }
+        if (hec == http::error::end_of_stream || hec == net::error::eof || hec == net::error::connection_reset ||
+            hec == net::error::operation_aborted) {
+            break;
+        }
+        if (hec) {
+            co_await WriteAndClose(
+                stream, ServerError(core::ErrorCode::kValidation, "malformed HTTP request: " + hec.message()), true
+            );
+            break;
+        }
+        const auto length = parser.content_length();
+        if (length && *length > options.max_body_bytes) {
+            co_await WriteAndClose(
+                stream,
+                ServerError(
+                    core::ErrorCode::kPayloadTooLarge,
+                    "body of " + std::to_string(*length) + " bytes is over the limit of " +
+                        std::to_string(options.max_body_bytes) + " bytes"
+                ),
+                true
+            );
+            break;
+        }
+        if (!parser.is_done()) {
+            const auto expect = parser.get()[http::field::expect];
+            if (beast::iequals(expect, "100-continue")) {
+                http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+                stream.expires_after(options.body_timeout);
+                auto [cec, cn] = co_await http::async_write(stream, cont, kUseTuple);
+                if (cec) {
+                    break;
+                }
+            }
+            stream.expires_after(options.body_timeout);
+            auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+            if (bec == http::error::body_limit) {
+                co_await WriteAndClose(
+                    stream,
+                    ServerError(
+                        core::ErrorCode::kPayloadTooLarge,
+                        "body is over the limit of " + std::to_string(options.max_body_bytes) + " bytes"
+                    ),
+                    true
+                );
+                break;
+            }
+            if (bec == beast::error::timeout) {
+                co_await WriteAndClose(
+                    stream, ServerError(core::ErrorCode::kRequestTimeout, "the request body did not arrive in time"), false
+                );
+                break;
+            }
+            if (bec) {
+                break;
+            }
+        }
+
+        auto msg = parser.release();
+        const unsigned version = msg.version();
+        const bool keep_alive = msg.keep_alive();
+        Request request = ToRequest(std::move(msg));
+        stream.expires_never();  // the handler's time is ours, not the client's
+        Response response = co_await handler(request);
+        const bool keep = keep_alive && !stopping;
+        auto out = ToBeast(std::move(response), version, keep);
+        stream.expires_after(options.body_timeout);
+        auto [wec, wn] = co_await http::async_write(stream, out, kUseTuple);
+        if (wec || !keep) {
+            break;
+        }
+    }
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+}
+
+HttpServer::HttpServer(net::io_context& ioc, ServerOptions options, RequestHandler handler)
+    : impl_(std::make_shared<Impl>(ioc, std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::Start() {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(impl_->options.host, ec);
+    if (ec) {
+        throw core::Error(core::ErrorCode::kUnavailable, "cannot listen on '" + impl_->options.host + "': not an IP address");
+    }
+    const tcp::endpoint endpoint(address, impl_->options.port);
+    auto& acceptor = impl_->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor.set_option(net::socket_base::reuse_address(true), ec);
+        acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        throw core::Error(
+            core::ErrorCode::kUnavailable,
+            "cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " + ec.message()
+        );
+    }
+    impl_->bound_port = acceptor.local_endpoint().port();
+    auto impl = impl_;
+    net::co_spawn(acceptor.get_executor(), impl->Accept(), [impl](const std::exception_ptr& e) {
+        if (e) {
+            spdlog::error("the accept loop ended by an exception");
+        }
+    });
+}
+
+std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+std::size_t HttpServer::connection_count() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->connections.size();
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+    auto impl = impl_;
+    impl->stopping = true;
+    net::post(impl->acceptor.get_executor(), [impl] {
+        beast::error_code ec;
+        impl->acceptor.close(ec);
+    });
+    // Close idle connections now; busy ones close themselves after their response (keep-alive is off now).
+    auto close_where = [impl](bool only_idle) {
+        std::vector<std::shared_ptr<Connection>> all;
+        {
+            const std::lock_guard lock(impl->mutex);
+            all.assign(impl->connections.begin(), impl->connections.end());
+        }
+        for (const auto& c : all) {
+            net::post(c->executor, [c, only_idle] {
+                if (c->stream != nullptr && (!only_idle || !c->busy)) {
+                    beast::error_code ec;
+                    c->stream->socket().cancel(ec);
+                    c->stream->socket().close(ec);
+                }
+            });
+        }
+    };
+    close_where(true);
+    std::unique_lock lock(impl->mutex);
+    if (!impl->closed.wait_for(lock, grace, [&] { return impl->connections.empty(); })) {
+        lock.unlock();
+        spdlog::warn("closing connections still busy after the {} ms grace period", grace.count());
+        close_where(false);
+        lock.lock();
+        impl->closed.wait_for(lock, std::chrono::seconds(2), [&] { return impl->connections.empty(); });
+    }
+}
+
+}  // namespace agentos::api

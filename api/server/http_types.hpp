@@ -1,0 +1,55 @@
+#pragma once
+/// The project's own request and response types: what handlers and middleware see instead of Beast's.
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "runtime/core/principal.hpp"
+
+namespace agentos::api {
+
+struct Request {
+    std::string method;  ///< "GET", "POST", ...
+    std::string target;  ///< as sent: path and query
+    std::string path;    ///< percent-decoded path, no query
+    std::vector<std::pair<std::string, std::string>> query;    ///< decoded, in order
+    std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
+    std::string body;
+    std::string request_id;
+    std::map<std::string, std::string> path_params;  ///< filled by the router (":id" → value)
+    std::string route;                               ///< the matched route pattern, for metrics
+    std::optional<core::Principal> principal;        ///< set by auth for protected routes
+
+    std::optional<std::string_view> Header(std::string_view lower_name) const;
+    std::optional<std::string> QueryParam(std::string_view name) const;
+    const std::string& Param(const std::string& name) const { return path_params.at(name); }
+
+    /// The authenticated caller; only valid on protected routes.
+    const core::Principal& Who() const { return *principal; }
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    /// {"data": data, "error": null}
+    static Response Data(const nlohmann::json& data, int status = 200);
+    static Response Text(std::string body, std::string content_type, int status = 200);
+
+    void SetHeader(std::string name, std::string value);
+};
+
+/// Splits "a=1&b=x%20y" into decoded pairs ('+' is a space).
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+/// Percent-decodes; nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+
+}  // namespace agentos::api

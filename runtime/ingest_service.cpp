@@ -1,0 +1,348 @@
+#include "runtime/ingest_service.hpp"
+
+#include <array>
+#include <cstdio>
+
+#include "runtime/core/error.hpp"
+#include "runtime/core/ids.hpp"
+#include "runtime/store/agent_repo.hpp"
+#include "runtime/store/pg_pool.hpp"
+
+namespace agentos::engine {
+namespace {
+
+using core::Error;
+using core::ErrorCode;
+
+constexpr std::array<std::string_view, 7> kLegacyTypes{
+    "run_start", "step", "tool_call", "error", "run_end", "human_input_requested", "human_input_received"};
+
+/// Agent keys may only touch their own agent's runs.
+void RequireAgentAccess(const core::Principal& who, const std::string& agent_id) {
+    if (who.IsAgentKey() && who.agent_id != agent_id) {
+        throw Error(ErrorCode::kForbidden, "this agent key belongs to another agent");
+    }
+}
+
+std::optional<std::string> OnlyAgent(const core::Principal& who) {
+    return who.IsAgentKey() ? who.agent_id : std::nullopt;
+}
+
+/// Why an operation on an open run matched nothing: the run is missing, someone else's, or already closed.
+[[noreturn]] void ExplainNotOpen(store::Tx& tx, const core::Principal& who, const std::string& run_id, std::string_view doing) {
+    const auto run = store::RunRepo(tx).Get(who.workspace_id, run_id);
+    if (!run) {
+        throw Error::NotFound("run " + run_id);
+    }
+    RequireAgentAccess(who, run->agent_id);
+    throw Error::Conflict(
+        "run " + run_id + " is already " + std::string(core::ToString(run->status)) + ": " + std::string(doing)
+    );
+}
+
+std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id, const std::string& slug) {
+    const auto spend = store::AgentRepo(tx).Spend(agent_id);
+    if (!spend.OverBudget()) {
+        return std::nullopt;
+    }
+    char amount[64];
+    std::snprintf(amount, sizeof amount, "%.2f", *spend.monthly_budget_usd);
+    return "Agent '" + slug + "' has exceeded its budget of $" + amount;
+}
+
+/// Closes an open run (its terminal event already appended in this transaction), books its cost against the
+/// agent's month, and records a budget warning on the run when the month is over budget.
+CloseResult FinishRun(
+    store::Tx& tx,
+    const core::Principal& who,
+    const std::string& run_id,
+    core::RunStatus status,
+    const nlohmann::json& output,
+    const std::optional<std::string>& error_message,
+    const nlohmann::json& error_detail
+) {
+    auto closed = store::RunRepo(tx).Close(who.workspace_id, run_id, status, output, error_message, error_detail);
+    if (!closed) {
+        ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
+    }
+    if (closed->cost_usd > 0) {
+        store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd);
+    }
+    auto warning = BudgetWarning(tx, closed->agent_id, closed->agent_slug);
+    if (warning) {
+        store::RunRepo(tx).SetBudgetWarning(who.workspace_id, run_id, *warning);
+        closed->budget_warning = warning;
+    }
+    return CloseResult{std::move(*closed), warning};
+}
+
+std::int64_t NonNegativeInt(const nlohmann::json& payload, const char* key) {
+    const auto it = payload.find(key);
+    if (it == payload.end() || it->is_null()) {
+        return 0;
+    }
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+        throw Error::Validation(std::string("payload.") + key, "must be a non-negative integer");
+    }
+    return it->get<std::int64_t>();
+}
+
+/// Token, cost and model figures of a legacy run_end payload.
+store::Usage UsageOf(const nlohmann::json& payload) {
+    store::Usage u;
+    u.prompt_tokens = NonNegativeInt(payload, "prompt_tokens");
+    u.completion_tokens = NonNegativeInt(payload, "completion_tokens");
+    u.total_tokens = NonNegativeInt(payload, "total_tokens");
+    if (u.total_tokens == 0) {
+        u.total_tokens = u.prompt_tokens + u.completion_tokens;
+    }
+    if (const auto it = payload.find("cost_usd"); it != payload.end() && !it->is_null()) {
+        if (!it->is_number() || it->get<double>() < 0) {
+            throw Error::Validation("payload.cost_usd", "must be a non-negative number");
+        }
+        u.cost_usd = it->get<double>();
+    }
+    if (const auto it = payload.find("model"); it != payload.end() && !it->is_null()) {
+        if (!it->is_string()) {
+            throw Error::Validation("payload.model", "must be a string");
+        }
+        u.model = it->get<std::string>();
+    }
+    return u;
+}
+
+/// The agent a legacy run_start belongs to: the agent key's own, or the one named by agent_name (registered as
+/// an external agent on first sight).
+store::AgentRecord LegacyAgent(store::Tx& tx, const core::Principal& who, const LegacyEvent& e) {
+    store::AgentRepo agents(tx);
+    if (who.IsAgentKey()) {
+        auto agent = agents.Get(who.workspace_id, *who.agent_id);
+        if (!agent) {
+            throw Error::NotFound("agent " + *who.agent_id);
+        }
+        if (e.agent_name && *e.agent_name != agent->name && Slugify(*e.agent_name) != agent->slug) {
+            throw Error(
+                ErrorCode::kForbidden,
+                "agent_name '" + *e.agent_name + "' is not the agent of this key ('" + agent->slug + "')"
+            );
+        }
+        return *agent;
+    }
+    if (!e.agent_name) {
+        throw Error::Validation("agent_name", "required for run_start when the key is a workspace key");
+    }
+    const std::string slug = Slugify(*e.agent_name);
+    if (slug.empty()) {
+        throw Error::Validation("agent_name", "must contain at least one letter or digit");
+    }
+    return agents.EnsureExternal(who.workspace_id, slug, *e.agent_name);
+}
+
+}  // namespace
+
+bool IsLegacyEventType(std::string_view type) {
+    for (const auto t : kLegacyTypes) {
+        if (t == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string Slugify(std::string_view name) {
+    std::string out;
+    for (const char ch : name) {
+        const char c = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+        const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (keep) {
+            out.push_back(c);
+        } else if (!out.empty() && out.back() != '-') {
+            out.push_back('-');
+        }
+    }
+    while (!out.empty() && out.back() == '-') {
+        out.pop_back();
+    }
+    if (out.size() > 64) {
+        out.resize(64);
+        while (!out.empty() && out.back() == '-') {
+            out.pop_back();
+        }
+    }
+    return out;
+}
+
+net::awaitable<StartRunResult> IngestService::StartRun(core::Principal who, StartRunInput in) {
+    StartRunResult result;
+    co_await pool_.Transact([&](store::Tx& tx) {
+        std::string ref;
+        if (in.agent_ref) {
+            ref = *in.agent_ref;
+        } else if (who.IsAgentKey()) {
+            ref = *who.agent_id;
+        } else {
+            throw Error::Validation("agent_id", "required");
+        }
+        const auto agent = store::AgentRepo(tx).Get(who.workspace_id, ref);
+        if (!agent) {
+            throw Error::NotFound("agent " + ref);
+        }
+        RequireAgentAccess(who, agent->id);
+        store::NewRun run;
+        run.id = core::NewUuidV7();
+        run.workspace_id = who.workspace_id;
+        run.agent_id = agent->id;
+        run.status = core::RunStatus::kRunning;
+        run.source = "ingest";
+        run.trigger_type = in.trigger_type;
+        run.external_run_id = in.external_run_id;
+        run.input = in.input;
+        store::RunRepo(tx).Insert(run);
+        nlohmann::json payload = {{"input", in.input}, {"trigger_type", in.trigger_type}};
+        if (in.external_run_id) {
+            payload["external_run_id"] = *in.external_run_id;
+        }
+        store::EventRepo(tx).Append(who.workspace_id, run.id, std::nullopt, {{"run_start", core::EventLevel::kInfo, payload, std::nullopt}});
+        result.run_id = run.id;
+        result.budget_warning = BudgetWarning(tx, agent->id, agent->slug);
+    });
+    co_return result;
+}
+
+net::awaitable<store::AppendResult> IngestService::AppendEvents(
+    core::Principal who, std::string run_id, std::vector<store::NewEvent> events
+) {
+    store::AppendResult result;
+    co_await pool_.Transact([&](store::Tx& tx) {
+        auto appended = store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), events);
+        if (!appended) {
+            ExplainNotOpen(tx, who, run_id, "a closed run accepts no more events");
+        }
+        result = *appended;
+    });
+    co_return result;
+}
+
+net::awaitable<CloseResult> IngestService::Complete(core::Principal who, std::string run_id, nlohmann::json output) {
+    std::optional<CloseResult> result;
+    co_await pool_.Transact([&](store::Tx& tx) {
+        const store::NewEvent end{"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt};
+        if (!store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), {end})) {
+            ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
+        }
+        result = FinishRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+    });
+    co_return std::move(*result);
+}
+
+net::awaitable<CloseResult> IngestService::Fail(
+    core::Principal who, std::string run_id, std::string error_message, nlohmann::json error_detail
+) {
+    std::optional<CloseResult> result;
+    co_await pool_.Transact([&](store::Tx& tx) {
+        nlohmann::json payload = {{"error_type", "RunFailed"}, {"error_message", error_message}};
+        if (!error_detail.is_null()) {
+            payload["error_detail"] = error_detail;
+        }
+        const store::NewEvent err{"error", core::EventLevel::kError, payload, std::nullopt};
+        if (!store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), {err})) {
+            ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
+        }
+        result = FinishRun(tx, who, run_id, core::RunStatus::kFailed, nullptr, error_message, error_detail);
+    });
+    co_return std::move(*result);
+}
+
+net::awaitable<store::TaskRecord> IngestService::UpsertTask(core::Principal who, store::TaskRecord task) {
+    std::optional<store::TaskRecord> result;
+    co_await pool_.Transact([&](store::Tx& tx) {
+        const auto run = store::RunRepo(tx).Get(who.workspace_id, task.run_id);
+        if (!run) {
+            throw Error::NotFound("run " + task.run_id);
+        }
+        RequireAgentAccess(who, run->agent_id);
+        if (core::IsTerminal(run->status)) {
+            throw Error::Conflict(
+                "run " + task.run_id + " is already " + std::string(core::ToString(run->status)) +
+                ": a closed run accepts no more tasks"
+            );
+        }
+        store::TaskRepo tasks(tx);
+        result = tasks.Upsert(who.workspace_id, task);
+        if (result) {
+            return;
+        }
+        const auto existing = tasks.Get(who.workspace_id, task.id);
+        if (existing && existing->run_id != task.run_id) {
+            throw Error::Conflict("task " + task.id + " belongs to another run (" + existing->run_id + ")");
+        }
+        throw Error::Conflict(
+            "task " + task.id + " already ended as " +
+            std::string(existing ? core::ToString(existing->status) : "finished") + "; a finished task keeps its status"
+        );
+    });
+    co_return std::move(*result);
+}
+
+net::awaitable<LegacyResult> IngestService::IngestLegacy(core::Principal who, LegacyEvent e) {
+    LegacyResult result;
+    co_await pool_.Transact([&](store::Tx& tx) {
+        store::RunRepo runs(tx);
+        std::string run_id;
+        std::string agent_id;
+        std::string agent_slug;
+        if (e.event_type == "run_start") {
+            const auto agent = LegacyAgent(tx, who, e);
+            store::NewRun run;
+            run.id = core::NewUuidV7();
+            run.workspace_id = who.workspace_id;
+            run.agent_id = agent.id;
+            run.source = "legacy";
+            run.trigger_type = "sdk";
+            run.external_run_id = e.sdk_run_id;
+            if (const auto it = e.payload.find("input"); it != e.payload.end() && it->is_object()) {
+                run.input = *it;
+            }
+            if (!runs.Insert(run)) {
+                throw Error::Conflict("sdk_run_id '" + e.sdk_run_id + "' already has a run; run_start is sent once per run");
+            }
+            run_id = run.id;
+            agent_id = agent.id;
+            agent_slug = agent.slug;
+        } else {
+            const auto run = runs.FindLegacy(who.workspace_id, e.sdk_run_id);
+            if (!run) {
+                throw Error::NotFound("run with sdk_run_id '" + e.sdk_run_id + "' (send its run_start first)");
+            }
+            RequireAgentAccess(who, run->agent_id);
+            run_id = run->id;
+            agent_id = run->agent_id;
+            agent_slug = run->agent_slug;
+        }
+        const bool is_error = e.event_type == "error";
+        const store::NewEvent event{e.event_type, is_error ? core::EventLevel::kError : core::EventLevel::kInfo, e.payload, e.occurred_at};
+        const auto appended = store::EventRepo(tx).Append(who.workspace_id, run_id, std::nullopt, {event});
+        if (!appended) {
+            ExplainNotOpen(tx, who, run_id, "a closed run accepts no more events");
+        }
+        result.event_id = appended->last_event_id;
+        if (e.event_type == "run_end") {
+            runs.AddUsage(who.workspace_id, run_id, UsageOf(e.payload));
+            const auto output = e.payload.contains("output") ? e.payload["output"] : nlohmann::json(nullptr);
+            FinishRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+        } else if (is_error) {
+            const auto msg = e.payload.value("error_message", nlohmann::json(nullptr));
+            FinishRun(
+                tx, who, run_id, core::RunStatus::kFailed, nullptr, msg.is_string() ? msg.get<std::string>() : "error", e.payload
+            );
+        } else if (e.event_type == "human_input_requested") {
+            runs.SetOpenStatus(who.workspace_id, run_id, core::RunStatus::kAwaitingInput);
+        } else if (e.event_type == "human_input_received") {
+            runs.SetOpenStatus(who.workspace_id, run_id, core::RunStatus::kRunning);
+        }
+        result.budget_warning = BudgetWarning(tx, agent_id, agent_slug);
+    });
+    co_return result;
+}
+
+}  // namespace agentos::engine

@@ -1,0 +1,63 @@
+#pragma once
+/// The run timeline: events with gap-free sequence numbers assigned inside the inserting transaction.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/core/run_status.hpp"
+#include "runtime/core/time.hpp"
+
+namespace agentos::store {
+
+class Tx;
+
+struct NewEvent {
+    std::string type;
+    core::EventLevel level = core::EventLevel::kInfo;
+    nlohmann::json payload = nlohmann::json::object();
+    std::optional<core::TimePoint> occurred_at;  ///< default: the insert time
+};
+
+struct EventRecord {
+    std::int64_t id = 0;  ///< global id (the legacy API's event_id)
+    std::int64_t seq = 0;
+    std::string type;
+    core::EventLevel level = core::EventLevel::kInfo;
+    nlohmann::json payload;
+    core::TimePoint occurred_at;
+    core::TimePoint received_at;
+};
+
+struct AppendResult {
+    std::int64_t first_seq = 0;
+    std::int64_t last_seq = 0;
+    std::int64_t last_event_id = 0;
+};
+
+class EventRepo {
+public:
+    explicit EventRepo(Tx& tx) : tx_(tx) {}
+
+    /// Appends `events` in order to a run that is still open, in one statement: the run row is locked while its
+    /// last_seq is advanced, so concurrent batches for one run get consecutive, gap-free numbers. With
+    /// `only_agent_id`, the run must belong to that agent. nullopt when no open run matched (the caller finds
+    /// out why).
+    std::optional<AppendResult> Append(
+        const std::string& workspace_id,
+        const std::string& run_id,
+        const std::optional<std::string>& only_agent_id,
+        const std::vector<NewEvent>& events
+    );
+
+    /// Events with seq > after, in order, at most `limit`.
+    std::vector<EventRecord> List(
+        const std::string& workspace_id, const std::string& run_id, std::int64_t after, int limit
+    );
+
+private:
+    Tx& tx_;
+};
+
+}  // namespace agentos::store

@@ -1,0 +1,77 @@
+#pragma once
+/// The store's view of a transaction: named prepared queries with text parameters, and field readers.
+/// Included only by runtime/store/*.cpp (and tests/pg): nothing outside the store sees pqxx.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "runtime/core/time.hpp"
+
+namespace agentos::store {
+
+/// A named SQL statement; the name is its prepared-statement name on every connection.
+struct Query {
+    std::string_view name;
+    std::string_view sql;
+};
+
+/// Statement parameters, all sent as text (or NULL); the SQL casts them ($1::uuid, $2::jsonb, ...).
+class Params {
+public:
+    Params() = default;
+
+    Params& Add(std::string value);
+    Params& Add(std::string_view value) { return Add(std::string(value)); }
+    Params& Add(const char* value) { return Add(std::string(value)); }
+    Params& Add(const std::optional<std::string>& value);
+    Params& Add(std::int64_t value);
+    Params& Add(int value) { return Add(static_cast<std::int64_t>(value)); }
+    Params& Add(double value);
+    Params& Add(bool value);
+    Params& Add(const nlohmann::json& value);  ///< serialized; JSON null becomes SQL NULL
+    Params& Add(core::TimePoint value);        ///< ISO-8601 UTC
+    Params& AddNull();
+
+    std::vector<const char*> Pointers() const;
+
+private:
+    std::vector<std::optional<std::string>> values_;
+};
+
+class Tx {
+public:
+    Tx(pqxx::connection& connection, pqxx::work& work, std::unordered_set<std::string>& prepared)
+        : connection_(connection), work_(work), prepared_(prepared) {}
+
+    pqxx::result Exec(const Query& query, const Params& params = {});
+
+    /// Unprepared SQL (migrations, one-off statements); no parameters.
+    pqxx::result ExecRaw(const std::string& sql);
+
+    pqxx::work& work() { return work_; }
+
+private:
+    pqxx::connection& connection_;
+    pqxx::work& work_;
+    std::unordered_set<std::string>& prepared_;
+};
+
+// Field readers: one place for how SQL values become C++ values.
+std::string ReadString(const pqxx::field& field);
+std::optional<std::string> ReadOptString(const pqxx::field& field);
+std::int64_t ReadInt(const pqxx::field& field);
+std::optional<std::int64_t> ReadOptInt(const pqxx::field& field);
+double ReadDouble(const pqxx::field& field);
+std::optional<double> ReadOptDouble(const pqxx::field& field);
+bool ReadBool(const pqxx::field& field);
+nlohmann::json ReadJson(const pqxx::field& field);  ///< NULL → json null
+/// A column selected as `(extract(epoch FROM t) * 1000000)::bigint`.
+core::TimePoint ReadTime(const pqxx::field& field);
+std::optional<core::TimePoint> ReadOptTime(const pqxx::field& field);
+
+}  // namespace agentos::store

@@ -1,0 +1,221 @@
+#include "runtime/store/run_repo.hpp"
+
+#include "runtime/store/pg.hpp"
+
+namespace agentos::store {
+namespace {
+
+#define RUN_COLUMNS                                                                                          \
+    "r.id, r.workspace_id, r.agent_id, a.slug, r.agent_version, r.status, r.source, r.trigger_type, "         \
+    "r.external_run_id, r.input, r.output, r.error_message, r.error_detail, r.parent_run_id, r.session_id, "  \
+    "r.schedule_id, r.last_seq, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd, r.model, "  \
+    "r.budget_warning, (extract(epoch FROM r.created_at) * 1000000)::bigint, "                                \
+    "(extract(epoch FROM r.started_at) * 1000000)::bigint, (extract(epoch FROM r.ended_at) * 1000000)::bigint, " \
+    "(extract(epoch FROM r.updated_at) * 1000000)::bigint"
+
+constexpr Query kInsert{"run_insert", R"sql(
+INSERT INTO runs (id, workspace_id, agent_id, agent_version, status, source, trigger_type, external_run_id, input,
+                  parent_run_id, session_id, schedule_id, started_at)
+VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid,
+        CASE WHEN $5 = 'queued' THEN NULL ELSE now() END)
+ON CONFLICT DO NOTHING)sql"};
+
+constexpr Query kGet{"run_get", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
+WHERE r.workspace_id = $1::uuid AND r.id = $2::uuid)sql"};
+
+constexpr Query kFindLegacy{"run_find_legacy", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
+WHERE r.workspace_id = $1::uuid AND r.source = 'legacy' AND r.external_run_id = $2)sql"};
+
+constexpr Query kList{"run_list", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
+WHERE r.workspace_id = $1::uuid
+  AND ($2::uuid IS NULL OR r.agent_id = $2::uuid)
+  AND ($3::text IS NULL OR r.status = $3)
+  AND ($4::uuid IS NULL OR r.session_id = $4::uuid)
+  AND ($5::uuid IS NULL OR r.parent_run_id = $5::uuid)
+  AND ($6::text IS NULL OR r.trigger_type = $6)
+  AND ($7::uuid IS NULL OR r.schedule_id = $7::uuid)
+  AND ($8::uuid IS NULL OR r.id < $8::uuid)
+ORDER BY r.id DESC LIMIT $9::int)sql"};
+
+constexpr Query kChildren{"run_children", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
+WHERE r.workspace_id = $1::uuid AND r.parent_run_id = $2::uuid ORDER BY r.id)sql"};
+
+constexpr Query kClose{"run_close", R"sql(
+WITH r AS (
+  UPDATE runs SET status = $3, output = $4::jsonb, error_message = $5, error_detail = $6::jsonb,
+                  ended_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+  WHERE workspace_id = $1::uuid AND id = $2::uuid AND status NOT IN ('completed', 'failed', 'cancelled')
+  RETURNING *
+)
+SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
+
+constexpr Query kSetOpenStatus{"run_set_open_status", R"sql(
+UPDATE runs SET status = $3, updated_at = now()
+WHERE workspace_id = $1::uuid AND id = $2::uuid AND status NOT IN ('completed', 'failed', 'cancelled'))sql"};
+
+constexpr Query kAddUsage{"run_add_usage", R"sql(
+UPDATE runs SET prompt_tokens = prompt_tokens + $3::bigint, completion_tokens = completion_tokens + $4::bigint,
+                total_tokens = total_tokens + $5::bigint, cost_usd = cost_usd + $6::float8,
+                model = coalesce($7, model), updated_at = now()
+WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
+
+constexpr Query kSetBudgetWarning{"run_set_budget_warning", R"sql(
+UPDATE runs SET budget_warning = $3 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
+
+#undef RUN_COLUMNS
+
+RunRecord ReadRun(const pqxx::row& row) {
+    RunRecord r;
+    r.id = ReadString(row[0]);
+    r.workspace_id = ReadString(row[1]);
+    r.agent_id = ReadString(row[2]);
+    r.agent_slug = ReadString(row[3]);
+    r.agent_version = ReadOptInt(row[4]);
+    r.status = core::ParseRunStatus(ReadString(row[5])).value_or(core::RunStatus::kFailed);
+    r.source = ReadString(row[6]);
+    r.trigger_type = ReadString(row[7]);
+    r.external_run_id = ReadOptString(row[8]);
+    r.input = ReadJson(row[9]);
+    r.output = ReadJson(row[10]);
+    r.error_message = ReadOptString(row[11]);
+    r.error_detail = ReadJson(row[12]);
+    r.parent_run_id = ReadOptString(row[13]);
+    r.session_id = ReadOptString(row[14]);
+    r.schedule_id = ReadOptString(row[15]);
+    r.last_seq = ReadInt(row[16]);
+    r.prompt_tokens = ReadInt(row[17]);
+    r.completion_tokens = ReadInt(row[18]);
+    r.total_tokens = ReadInt(row[19]);
+    r.cost_usd = ReadDouble(row[20]);
+    r.model = ReadOptString(row[21]);
+    r.budget_warning = ReadOptString(row[22]);
+    r.created_at = ReadTime(row[23]);
+    r.started_at = ReadOptTime(row[24]);
+    r.ended_at = ReadOptTime(row[25]);
+    r.updated_at = ReadTime(row[26]);
+    return r;
+}
+
+std::optional<std::string> StatusParam(const std::optional<core::RunStatus>& s) {
+    if (!s) {
+        return std::nullopt;
+    }
+    return std::string(core::ToString(*s));
+}
+
+}  // namespace
+
+bool RunRepo::Insert(const NewRun& run) {
+    const auto r = tx_.Exec(
+        kInsert,
+        Params()
+            .Add(run.id)
+            .Add(run.workspace_id)
+            .Add(run.agent_id)
+            .Add(run.agent_version ? std::optional<std::string>(std::to_string(*run.agent_version)) : std::nullopt)
+            .Add(core::ToString(run.status))
+            .Add(run.source)
+            .Add(run.trigger_type)
+            .Add(run.external_run_id)
+            .Add(run.input.is_null() ? nlohmann::json::object() : run.input)
+            .Add(run.parent_run_id)
+            .Add(run.session_id)
+            .Add(run.schedule_id)
+    );
+    return r.affected_rows() == 1;
+}
+
+std::optional<RunRecord> RunRepo::Get(const std::string& workspace_id, const std::string& run_id) {
+    const auto r = tx_.Exec(kGet, Params().Add(workspace_id).Add(run_id));
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return ReadRun(r[0]);
+}
+
+std::optional<RunRecord> RunRepo::FindLegacy(const std::string& workspace_id, const std::string& sdk_run_id) {
+    const auto r = tx_.Exec(kFindLegacy, Params().Add(workspace_id).Add(sdk_run_id));
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return ReadRun(r[0]);
+}
+
+std::vector<RunRecord> RunRepo::List(const std::string& workspace_id, const RunFilter& filter) {
+    std::vector<RunRecord> out;
+    const auto r = tx_.Exec(
+        kList,
+        Params()
+            .Add(workspace_id)
+            .Add(filter.agent_id)
+            .Add(StatusParam(filter.status))
+            .Add(filter.session_id)
+            .Add(filter.parent_run_id)
+            .Add(filter.trigger_type)
+            .Add(filter.schedule_id)
+            .Add(filter.before_id)
+            .Add(filter.limit)
+    );
+    out.reserve(r.size());
+    for (const auto& row : r) {
+        out.push_back(ReadRun(row));
+    }
+    return out;
+}
+
+std::vector<RunRecord> RunRepo::Children(const std::string& workspace_id, const std::string& run_id) {
+    std::vector<RunRecord> out;
+    for (const auto& row : tx_.Exec(kChildren, Params().Add(workspace_id).Add(run_id))) {
+        out.push_back(ReadRun(row));
+    }
+    return out;
+}
+
+std::optional<RunRecord> RunRepo::Close(
+    const std::string& workspace_id,
+    const std::string& run_id,
+    core::RunStatus status,
+    const nlohmann::json& output,
+    const std::optional<std::string>& error_message,
+    const nlohmann::json& error_detail
+) {
+    const auto r = tx_.Exec(
+        kClose,
+        Params()
+            .Add(workspace_id)
+            .Add(run_id)
+            .Add(core::ToString(status))
+            .Add(output)
+            .Add(error_message)
+            .Add(error_detail)
+    );
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return ReadRun(r[0]);
+}
+
+bool RunRepo::SetOpenStatus(const std::string& workspace_id, const std::string& run_id, core::RunStatus status) {
+    return tx_.Exec(kSetOpenStatus, Params().Add(workspace_id).Add(run_id).Add(core::ToString(status)))
+               .affected_rows() == 1;
+}
+
+void RunRepo::AddUsage(const std::string& workspace_id, const std::string& run_id, const Usage& usage) {
+    tx_.Exec(
+        kAddUsage,
+        Params()
+            .Add(workspace_id)
+            .Add(run_id)
+            .Add(usage.prompt_tokens)
+            .Add(usage.completion_tokens)
+            .Add(usage.total_tokens)
+            .Add(usage.cost_usd)
+            .Add(usage.model)
+    );
+}
+
+void RunRepo::SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning) {
+    tx_.Exec(kSetBudgetWarning, Params().Add(workspace_id).Add(run_id).Add(warning));
+}
+
+}  // namespace agentos::store

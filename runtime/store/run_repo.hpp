@@ -1,0 +1,122 @@
+#pragma once
+/// Runs, hosted and ingested alike: one row per run with its status, totals and links (parent, session, schedule).
+/// Every statement is scoped by workspace_id.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/core/run_status.hpp"
+#include "runtime/core/time.hpp"
+
+namespace agentos::store {
+
+class Tx;
+
+struct RunRecord {
+    std::string id;
+    std::string workspace_id;
+    std::string agent_id;
+    std::string agent_slug;
+    std::optional<std::int64_t> agent_version;
+    core::RunStatus status = core::RunStatus::kRunning;
+    std::string source;  ///< "ingest" | "legacy" | "hosted"
+    std::string trigger_type;
+    std::optional<std::string> external_run_id;
+    nlohmann::json input = nlohmann::json::object();
+    nlohmann::json output;        ///< null until completed
+    std::optional<std::string> error_message;
+    nlohmann::json error_detail;  ///< null unless failed with detail
+    std::optional<std::string> parent_run_id;
+    std::optional<std::string> session_id;
+    std::optional<std::string> schedule_id;
+    std::int64_t last_seq = 0;
+    std::int64_t prompt_tokens = 0;
+    std::int64_t completion_tokens = 0;
+    std::int64_t total_tokens = 0;
+    double cost_usd = 0;
+    std::optional<std::string> model;
+    std::optional<std::string> budget_warning;
+    core::TimePoint created_at;
+    std::optional<core::TimePoint> started_at;
+    std::optional<core::TimePoint> ended_at;
+    core::TimePoint updated_at;
+};
+
+struct NewRun {
+    std::string id;
+    std::string workspace_id;
+    std::string agent_id;
+    std::optional<std::int64_t> agent_version;
+    core::RunStatus status = core::RunStatus::kRunning;
+    std::string source;
+    std::string trigger_type;
+    std::optional<std::string> external_run_id;
+    nlohmann::json input = nlohmann::json::object();
+    std::optional<std::string> parent_run_id;
+    std::optional<std::string> session_id;
+    std::optional<std::string> schedule_id;
+};
+
+struct RunFilter {
+    std::optional<std::string> agent_id;
+    std::optional<core::RunStatus> status;
+    std::optional<std::string> session_id;
+    std::optional<std::string> parent_run_id;
+    std::optional<std::string> trigger_type;
+    std::optional<std::string> schedule_id;
+    std::optional<std::string> before_id;  ///< cursor: the last id of the previous page
+    int limit = 50;
+};
+
+/// Token and cost usage to add to a run's totals.
+struct Usage {
+    std::int64_t prompt_tokens = 0;
+    std::int64_t completion_tokens = 0;
+    std::int64_t total_tokens = 0;
+    double cost_usd = 0;
+    std::optional<std::string> model;
+};
+
+class RunRepo {
+public:
+    explicit RunRepo(Tx& tx) : tx_(tx) {}
+
+    /// False when the run could not be inserted because a legacy run with the same sdk_run_id exists.
+    bool Insert(const NewRun& run);
+
+    std::optional<RunRecord> Get(const std::string& workspace_id, const std::string& run_id);
+
+    /// The legacy-API run with this sdk_run_id.
+    std::optional<RunRecord> FindLegacy(const std::string& workspace_id, const std::string& sdk_run_id);
+
+    /// Newest first, at most filter.limit rows.
+    std::vector<RunRecord> List(const std::string& workspace_id, const RunFilter& filter);
+
+    /// Child runs (parent_run_id = run_id), oldest first.
+    std::vector<RunRecord> Children(const std::string& workspace_id, const std::string& run_id);
+
+    /// Moves an open run to a terminal status with its output or error. nullopt when the run is not open (or
+    /// not in the workspace): the caller finds out which with Get.
+    std::optional<RunRecord> Close(
+        const std::string& workspace_id,
+        const std::string& run_id,
+        core::RunStatus status,
+        const nlohmann::json& output,
+        const std::optional<std::string>& error_message,
+        const nlohmann::json& error_detail
+    );
+
+    /// Changes the status of an open run to another non-terminal status. False when the run is not open.
+    bool SetOpenStatus(const std::string& workspace_id, const std::string& run_id, core::RunStatus status);
+
+    void AddUsage(const std::string& workspace_id, const std::string& run_id, const Usage& usage);
+
+    void SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning);
+
+private:
+    Tx& tx_;
+};
+
+}  // namespace agentos::store
