@@ -1,12 +1,12 @@
 #include "api/app.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
 
 #include "api/handlers/services.hpp"
 #include "api/middleware/auth.hpp"
@@ -69,7 +69,9 @@ struct App::Impl {
 
 App::App(AppConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 
-App::~App() { Stop(); }
+App::~App() {
+    Stop();
+}
 
 void App::Start() {
     Impl& m = *impl_;
@@ -126,14 +128,24 @@ void App::Stop() {
     spdlog::info("stopped");
 }
 
-std::uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
+std::uint16_t App::port() const {
+    return impl_->server ? impl_->server->port() : 0;
+}
 
-std::string App::base_url() const { return "http://" + impl_->config.server.host + ":" + std::to_string(port()); }
+std::string App::base_url() const {
+    return "http://" + impl_->config.server.host + ":" + std::to_string(port());
+}
 
-store::PgPool& App::pool() { return *impl_->pool; }
+store::PgPool& App::pool() {
+    return *impl_->pool;
+}
 
-core::Metrics& App::metrics() { return impl_->metrics; }
+core::Metrics& App::metrics() {
+    return impl_->metrics;
+}
 
-const Router& App::router() const { return impl_->router; }
+const Router& App::router() const {
+    return impl_->router;
+}
 
 }  // namespace agentos::api

@@ -1,14 +1,14 @@
 #include "api/commands.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "runtime/core/api_key.hpp"
 #include "runtime/core/crypto.hpp"
@@ -24,6 +24,7 @@
 
 namespace agentos::api {
 namespace fs = std::filesystem;
+
 namespace {
 
 int Report(const core::Error& e) {
@@ -122,6 +123,25 @@ std::string DevKey(store::PgPool& pool, const fs::path& data_dir) {
 
 }  // namespace
 
+std::string CreateApiKey(store::PgPool& pool, const std::string& workspace, const std::string& agent_slug) {
+    std::string key;
+    pool.TransactBlocking([&](store::Tx& tx) {
+        const auto ws = store::WorkspaceRepo(tx).Ensure(workspace);
+        std::optional<std::string> agent_id;
+        if (!agent_slug.empty()) {
+            store::AgentRepo agents(tx);
+            auto agent = agents.Get(ws.id, agent_slug);
+            if (!agent) {
+                agent = agents.EnsureExternal(ws.id, agent_slug, agent_slug);
+                spdlog::info("registered agent '{}' (external) in workspace '{}'", agent_slug, workspace);
+            }
+            agent_id = agent->id;
+        }
+        key = CreateKey(tx, ws.id, agent_id);
+    });
+    return key;
+}
+
 void BlockStopSignals() {
     sigset_t set;
     sigemptyset(&set);
@@ -163,7 +183,8 @@ int RunDev(DevCommand cmd) {
         const fs::path data_dir = fs::absolute(cmd.data_dir);
         fs::create_directories(data_dir);
         if (cmd.app.database_url.empty()) {
-            cluster = std::make_unique<store::EmbeddedCluster>(store::EmbeddedClusterOptions{data_dir / "pg", true, "agentos"});
+            cluster = std::make_unique<store::EmbeddedCluster>(store::EmbeddedClusterOptions{
+                data_dir / "pg", true, "agentos"});
             cluster->Start();
             cmd.app.database_url = cluster->Dsn();
         }
@@ -178,7 +199,8 @@ int RunDev(DevCommand cmd) {
         app.Start();
         std::cout << "\nAgentOS dev server: " << app.base_url() << "\n"
                   << "workspace key (also in " << (data_dir / "dev-key").string() << "):\n  " << key << "\n"
-                  << "try:\n  curl -H \"Authorization: Bearer " << key << "\" " << app.base_url() << "/api/v1/agents\n\n"
+                  << "try:\n  curl -H \"Authorization: Bearer " << key << "\" " << app.base_url()
+                  << "/api/v1/agents\n\n"
                   << std::flush;
         const int sig = WaitForStopSignal();
         spdlog::info("signal {}: shutting down", sig);
@@ -198,7 +220,8 @@ int RunDev(DevCommand cmd) {
 int RunMigrate(const std::string& database_url) {
     try {
         const auto applied = store::Migrator().Apply(RequireDatabaseUrl(database_url));
-        std::cout << (applied.empty() ? "database is up to date" : "applied " + std::to_string(applied.size()) + " migration(s)")
+        std::cout << (applied.empty() ? "database is up to date"
+                                      : "applied " + std::to_string(applied.size()) + " migration(s)")
                   << "\n";
         return 0;
     } catch (const core::Error& e) {
@@ -212,26 +235,13 @@ int RunKeysCreate(const KeysCreateCommand& cmd) {
             throw core::Error::Validation("--workspace", "required");
         }
         if (!cmd.agent.empty() && engine::Slugify(cmd.agent) != cmd.agent) {
-            throw core::Error::Validation("--agent", "an agent slug is lower-case letters, digits and '-' (like my-agent)");
+            throw core::Error::Validation(
+                "--agent", "an agent slug is lower-case letters, digits and '-' (like my-agent)"
+            );
         }
         store::PgPool pool(RequireDatabaseUrl(cmd.database_url), 1);
-        std::string key;
-        std::string prefix;
-        pool.TransactBlocking([&](store::Tx& tx) {
-            const auto ws = store::WorkspaceRepo(tx).Ensure(cmd.workspace);
-            std::optional<std::string> agent_id;
-            if (!cmd.agent.empty()) {
-                store::AgentRepo agents(tx);
-                auto agent = agents.Get(ws.id, cmd.agent);
-                if (!agent) {
-                    agent = agents.EnsureExternal(ws.id, cmd.agent, cmd.agent);
-                    std::cerr << "registered agent '" << cmd.agent << "' (external) in workspace '" << cmd.workspace << "'\n";
-                }
-                agent_id = agent->id;
-            }
-            key = CreateKey(tx, ws.id, agent_id);
-            prefix = core::ParseApiKey(key)->prefix;
-        });
+        const std::string key = CreateApiKey(pool, cmd.workspace, cmd.agent);
+        const std::string prefix = core::ParseApiKey(key)->prefix;
         std::cerr << "created " << (cmd.agent.empty() ? "workspace" : "agent") << " key " << prefix
                   << "… for workspace '" << cmd.workspace << "'; it is shown only now:\n";
         std::cout << key << "\n";

@@ -6,6 +6,10 @@
 
 #include "api/app.hpp"
 
+namespace agentos::store {
+class PgPool;
+}  // namespace agentos::store
+
 namespace agentos::api {
 
 struct ServeCommand {
@@ -24,6 +28,10 @@ struct KeysCreateCommand {
     std::string workspace;
     std::string agent;  ///< empty: a workspace key
 };
+
+/// Creates a key in `workspace` (created when missing); with `agent_slug`, an agent key for that agent
+/// (registered as an external agent when missing). Returns the key: the only time it is ever shown. Blocking.
+std::string CreateApiKey(store::PgPool& pool, const std::string& workspace, const std::string& agent_slug);
 
 int RunServe(ServeCommand cmd);
 int RunDev(DevCommand cmd);

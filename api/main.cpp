@@ -1,8 +1,9 @@
 // The `agentos` binary: parses the command line and hands over to api/commands.
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "api/commands.hpp"
 #include "runtime/core/log.hpp"

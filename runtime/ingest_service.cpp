@@ -29,7 +29,9 @@ std::optional<std::string> OnlyAgent(const core::Principal& who) {
 }
 
 /// Why an operation on an open run matched nothing: the run is missing, someone else's, or already closed.
-[[noreturn]] void ExplainNotOpen(store::Tx& tx, const core::Principal& who, const std::string& run_id, std::string_view doing) {
+[[noreturn]] void ExplainNotOpen(
+    store::Tx& tx, const core::Principal& who, const std::string& run_id, std::string_view doing
+) {
     const auto run = store::RunRepo(tx).Get(who.workspace_id, run_id);
     if (!run) {
         throw Error::NotFound("run " + run_id);
@@ -40,14 +42,14 @@ std::optional<std::string> OnlyAgent(const core::Principal& who) {
     );
 }
 
-std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id, const std::string& slug) {
+std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id) {
     const auto spend = store::AgentRepo(tx).Spend(agent_id);
     if (!spend.OverBudget()) {
         return std::nullopt;
     }
     char amount[64];
     std::snprintf(amount, sizeof amount, "%.2f", *spend.monthly_budget_usd);
-    return "Agent '" + slug + "' has exceeded its budget of $" + amount;
+    return "Agent '" + spend.agent_name + "' has exceeded its budget of $" + amount;
 }
 
 /// Closes an open run (its terminal event already appended in this transaction), books its cost against the
@@ -68,7 +70,7 @@ CloseResult FinishRun(
     if (closed->cost_usd > 0) {
         store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd);
     }
-    auto warning = BudgetWarning(tx, closed->agent_id, closed->agent_slug);
+    auto warning = BudgetWarning(tx, closed->agent_id);
     if (warning) {
         store::RunRepo(tx).SetBudgetWarning(who.workspace_id, run_id, *warning);
         closed->budget_warning = warning;
@@ -202,9 +204,11 @@ net::awaitable<StartRunResult> IngestService::StartRun(core::Principal who, Star
         if (in.external_run_id) {
             payload["external_run_id"] = *in.external_run_id;
         }
-        store::EventRepo(tx).Append(who.workspace_id, run.id, std::nullopt, {{"run_start", core::EventLevel::kInfo, payload, std::nullopt}});
+        store::EventRepo(tx).Append(
+            who.workspace_id, run.id, std::nullopt, {{"run_start", core::EventLevel::kInfo, payload, std::nullopt}}
+        );
         result.run_id = run.id;
-        result.budget_warning = BudgetWarning(tx, agent->id, agent->slug);
+        result.budget_warning = BudgetWarning(tx, agent->id);
     });
     co_return result;
 }
@@ -290,7 +294,6 @@ net::awaitable<LegacyResult> IngestService::IngestLegacy(core::Principal who, Le
         store::RunRepo runs(tx);
         std::string run_id;
         std::string agent_id;
-        std::string agent_slug;
         if (e.event_type == "run_start") {
             const auto agent = LegacyAgent(tx, who, e);
             store::NewRun run;
@@ -304,23 +307,26 @@ net::awaitable<LegacyResult> IngestService::IngestLegacy(core::Principal who, Le
                 run.input = *it;
             }
             if (!runs.Insert(run)) {
-                throw Error::Conflict("sdk_run_id '" + e.sdk_run_id + "' already has a run; run_start is sent once per run");
+                throw Error::Conflict(
+                    "sdk_run_id '" + e.sdk_run_id + "' already has a run; run_start is sent once per run"
+                );
             }
             run_id = run.id;
             agent_id = agent.id;
-            agent_slug = agent.slug;
         } else {
             const auto run = runs.FindLegacy(who.workspace_id, e.sdk_run_id);
             if (!run) {
-                throw Error::NotFound("run with sdk_run_id '" + e.sdk_run_id + "' (send its run_start first)");
+                throw Error(
+                    ErrorCode::kNotFound, "no run has sdk_run_id '" + e.sdk_run_id + "'; send its run_start event first"
+                );
             }
             RequireAgentAccess(who, run->agent_id);
             run_id = run->id;
             agent_id = run->agent_id;
-            agent_slug = run->agent_slug;
         }
         const bool is_error = e.event_type == "error";
-        const store::NewEvent event{e.event_type, is_error ? core::EventLevel::kError : core::EventLevel::kInfo, e.payload, e.occurred_at};
+        const store::NewEvent event{
+            e.event_type, is_error ? core::EventLevel::kError : core::EventLevel::kInfo, e.payload, e.occurred_at};
         const auto appended = store::EventRepo(tx).Append(who.workspace_id, run_id, std::nullopt, {event});
         if (!appended) {
             ExplainNotOpen(tx, who, run_id, "a closed run accepts no more events");
@@ -333,14 +339,20 @@ net::awaitable<LegacyResult> IngestService::IngestLegacy(core::Principal who, Le
         } else if (is_error) {
             const auto msg = e.payload.value("error_message", nlohmann::json(nullptr));
             FinishRun(
-                tx, who, run_id, core::RunStatus::kFailed, nullptr, msg.is_string() ? msg.get<std::string>() : "error", e.payload
+                tx,
+                who,
+                run_id,
+                core::RunStatus::kFailed,
+                nullptr,
+                msg.is_string() ? msg.get<std::string>() : "error",
+                e.payload
             );
         } else if (e.event_type == "human_input_requested") {
             runs.SetOpenStatus(who.workspace_id, run_id, core::RunStatus::kAwaitingInput);
         } else if (e.event_type == "human_input_received") {
             runs.SetOpenStatus(who.workspace_id, run_id, core::RunStatus::kRunning);
         }
-        result.budget_warning = BudgetWarning(tx, agent_id, agent_slug);
+        result.budget_warning = BudgetWarning(tx, agent_id);
     });
     co_return result;
 }

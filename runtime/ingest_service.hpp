@@ -3,10 +3,11 @@
 /// and timelines. Each call is one transaction; a run closes exactly once; every access is checked against the
 /// caller's workspace and, for agent keys, their agent.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/core/principal.hpp"
 #include "runtime/net/asio.hpp"

@@ -61,8 +61,8 @@ std::optional<core::RunStatus> QueryReader::Status(std::string_view name) {
     if (!s) {
         throw core::Error::Validation(
             name,
-            "must be one of queued, running, awaiting_approval, awaiting_input, completed, failed, cancelled (got \"" + *v +
-                "\")"
+            "must be one of queued, running, awaiting_approval, awaiting_input, completed, failed, cancelled (got \"" +
+                *v + "\")"
         );
     }
     return s;
@@ -80,7 +80,9 @@ std::optional<std::string> QueryReader::Enum(std::string_view name, std::initial
     throw core::Error::Validation(name, "must be one of " + list + " (got \"" + *v + "\")");
 }
 
-int QueryReader::Limit() { return static_cast<int>(Int("limit", 1, 200).value_or(50)); }
+int QueryReader::Limit() {
+    return static_cast<int>(Int("limit", 1, 200).value_or(50));
+}
 
 void QueryReader::Finish() const {
     for (const auto& [k, v] : request_.query) {

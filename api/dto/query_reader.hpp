@@ -33,12 +33,14 @@ private:
     std::vector<std::string> known_;
 };
 
-/// The cursor of the next page: the last item's id when the page is full, else null.
+/// Lists are read with limit + 1 rows: the extra row only says whether a next page exists. Drops it and returns
+/// the cursor of the next page (the last kept item's id), or null on the last page.
 template <class Items>
-std::optional<std::string> NextCursor(const Items& items, int limit) {
-    if (static_cast<int>(items.size()) < limit || items.empty()) {
+std::optional<std::string> TrimPage(Items& items, int limit) {
+    if (static_cast<int>(items.size()) <= limit) {
         return std::nullopt;
     }
+    items.resize(static_cast<std::size_t>(limit));
     return items.back().id;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 /// How stored records look on the wire. One function per resource, used by every route that returns it.
 
-#include <nlohmann/json.hpp>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/core/time.hpp"
 #include "runtime/store/agent_repo.hpp"

@@ -28,13 +28,14 @@ net::awaitable<Response> ListAgents(Services& s, Request& req) {
             }
             return;
         }
-        agents = store::AgentRepo(tx).List(who.workspace_id, cursor, limit);
+        agents = store::AgentRepo(tx).List(who.workspace_id, cursor, limit + 1);
     });
+    const auto next = TrimPage(agents, limit);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& a : agents) {
         items.push_back(AgentJson(a));
     }
-    co_return Response::Data(Page(std::move(items), NextCursor(agents, limit)));
+    co_return Response::Data(Page(std::move(items), next));
 }
 
 net::awaitable<Response> GetAgent(Services& s, Request& req) {

@@ -1,7 +1,7 @@
 // The v1 ingest API: runs reported by agents that execute elsewhere (the server only observes).
 
-#include "api/handlers/services.hpp"
 #include "api/dto/resource_json.hpp"
+#include "api/handlers/services.hpp"
 #include "api/server/router.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
@@ -18,7 +18,9 @@ constexpr std::size_t kMaxEventsPerBatch = 1000;
 constexpr std::size_t kMaxTypeLength = 200;
 constexpr std::size_t kMaxExternalIdLength = 255;
 
-std::string RunId(ObjectReader& r) { return core::RequireUuid(r.Path("run_id"), r.String("run_id")); }
+std::string RunId(ObjectReader& r) {
+    return core::RequireUuid(r.Path("run_id"), r.String("run_id"));
+}
 
 std::optional<std::string> BoundedString(ObjectReader& r, std::string_view key, std::size_t max) {
     auto v = r.OptString(key);
@@ -112,7 +114,9 @@ net::awaitable<Response> AppendEvents(Services& s, Request& req) {
     });
 }
 
-nlohmann::json ClosedRunData(const engine::CloseResult& closed) { return RunJson(closed.run); }
+nlohmann::json ClosedRunData(const engine::CloseResult& closed) {
+    return RunJson(closed.run);
+}
 
 net::awaitable<Response> CompleteRun(Services& s, Request& req) {
     const auto body = core::ParseJsonBody(req.body);

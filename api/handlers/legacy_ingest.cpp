@@ -23,7 +23,8 @@ net::awaitable<Response> IngestLegacy(Services& s, Request& req) {
         throw Error::Validation(
             "event_type",
             "must be one of run_start, step, tool_call, error, run_end, human_input_requested, human_input_received "
-            "(got \"" + e.event_type + "\")"
+            "(got \"" +
+                e.event_type + "\")"
         );
     }
     e.sdk_run_id = r.String("sdk_run_id");
@@ -35,7 +36,9 @@ net::awaitable<Response> IngestLegacy(Services& s, Request& req) {
         throw Error::Validation("payload", "required (an object; {} when the event carries nothing)");
     }
     if (!payload->is_object()) {
-        throw Error::Validation("payload", std::string("must be a JSON object, not ").append(core::JsonTypeName(*payload)));
+        throw Error::Validation(
+            "payload", std::string("must be a JSON object, not ").append(core::JsonTypeName(*payload))
+        );
     }
     e.payload = *payload;
     e.agent_name = r.OptString("agent_name");

@@ -36,10 +36,11 @@ net::awaitable<Response> ListRuns(Services& s, Request& req) {
     f.status = q.Status("status");
     f.session_id = q.Uuid("session_id");
     f.parent_run_id = q.Uuid("parent_run_id");
-    f.trigger_type = q.String("trigger_type");
+    f.trigger_type = q.Enum("trigger_type", {"manual", "scheduled", "webhook", "sdk"});
     f.schedule_id = q.Uuid("schedule_id");
     f.before_id = q.Uuid("cursor");
-    f.limit = q.Limit();
+    const int limit = q.Limit();
+    f.limit = limit + 1;
     q.Finish();
     const auto& who = req.Who();
     std::vector<store::RunRecord> runs;
@@ -59,11 +60,12 @@ net::awaitable<Response> ListRuns(Services& s, Request& req) {
         }
         runs = store::RunRepo(tx).List(who.workspace_id, f);
     });
+    const auto next = TrimPage(runs, limit);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& r : runs) {
         items.push_back(RunJson(r));
     }
-    co_return Response::Data(Page(std::move(items), NextCursor(runs, f.limit)));
+    co_return Response::Data(Page(std::move(items), next));
 }
 
 net::awaitable<Response> GetRun(Services& s, Request& req) {
@@ -110,15 +112,16 @@ net::awaitable<Response> ListEvents(Services& s, Request& req) {
     std::vector<store::EventRecord> events;
     co_await s.pool.Transact([&](store::Tx& tx) {
         VisibleRun(tx, who, run_id);
-        events = store::EventRepo(tx).List(who.workspace_id, run_id, from, limit);
+        events = store::EventRepo(tx).List(who.workspace_id, run_id, from, limit + 1);
     });
+    std::optional<std::string> next;
+    if (static_cast<int>(events.size()) > limit) {
+        events.resize(static_cast<std::size_t>(limit));
+        next = std::to_string(events.back().seq);
+    }
     nlohmann::json items = nlohmann::json::array();
     for (const auto& e : events) {
         items.push_back(EventJson(e));
-    }
-    std::optional<std::string> next;
-    if (static_cast<int>(events.size()) == limit) {
-        next = std::to_string(events.back().seq);
     }
     co_return Response::Data(Page(std::move(items), next));
 }

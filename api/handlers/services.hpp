@@ -1,4 +1,5 @@
 #pragma once
+
 /// What handlers may use, built once by App. Handlers are thin: parse, call a service or a store, serialize.
 
 namespace agentos::core {

@@ -1,5 +1,7 @@
 #include "api/middleware/auth.hpp"
 
+#include <cctype>
+
 #include "runtime/core/api_key.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/error.hpp"
@@ -17,9 +19,14 @@ core::Error Unauthenticated() {
 
 net::awaitable<core::Principal> Authenticator::Authenticate(const Request& request) {
     const auto header = request.Header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!header || header->size() <= kBearer.size() || header->substr(0, kBearer.size()) != kBearer) {
+    constexpr std::string_view kBearer = "bearer ";
+    if (!header || header->size() <= kBearer.size()) {
         throw Unauthenticated();
+    }
+    for (std::size_t i = 0; i < kBearer.size(); ++i) {  // the scheme name is case-insensitive (RFC 9110)
+        if (std::tolower(static_cast<unsigned char>((*header)[i])) != kBearer[i]) {
+            throw Unauthenticated();
+        }
     }
     const std::string key(header->substr(kBearer.size()));
     const auto parsed = core::ParseApiKey(key);

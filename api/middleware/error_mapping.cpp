@@ -35,9 +35,13 @@ const Mapping& Find(core::ErrorCode code) {
 
 }  // namespace
 
-int HttpStatus(core::ErrorCode code) { return Find(code).status; }
+int HttpStatus(core::ErrorCode code) {
+    return Find(code).status;
+}
 
-std::string_view WireCode(core::ErrorCode code) { return Find(code).wire; }
+std::string_view WireCode(core::ErrorCode code) {
+    return Find(code).wire;
+}
 
 Response ErrorResponse(const core::Error& error) {
     nlohmann::json err = {{"code", WireCode(error.code())}, {"message", error.what()}};
@@ -46,7 +50,9 @@ Response ErrorResponse(const core::Error& error) {
     }
     Response r;
     r.status = HttpStatus(error.code());
-    r.body = nlohmann::json{{"data", nullptr}, {"error", std::move(err)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    r.body = nlohmann::json{{"data", nullptr}, {"error", std::move(err)}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace
+    );
     return r;
 }
 

@@ -1,8 +1,8 @@
 #include "api/middleware/pipeline.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "api/middleware/auth.hpp"
 #include "api/middleware/error_mapping.hpp"
@@ -96,7 +96,8 @@ net::awaitable<Response> Pipeline::Dispatch(Request& request, Response& headers_
             headers_out.SetHeader("Allow", allow);
             request.route = "method_not_allowed";
             throw core::Error(
-                core::ErrorCode::kMethodNotAllowed, request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")"
+                core::ErrorCode::kMethodNotAllowed,
+                request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")"
             );
         }
         request.route = "not_found";
@@ -139,7 +140,9 @@ net::awaitable<Response> Pipeline::Handle(Request& request) {
         }
     } catch (const std::exception& e) {
         spdlog::error("request {} {} {} failed: {}", request.request_id, request.method, request.path, e.what());
-        response = ErrorResponse(core::Error(core::ErrorCode::kInternal, "internal error; quote request id " + request.request_id));
+        response = ErrorResponse(
+            core::Error(core::ErrorCode::kInternal, "internal error; quote request id " + request.request_id)
+        );
     }
     for (auto& [name, value] : headers.headers) {
         response.SetHeader(name, value);

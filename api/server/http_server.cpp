@@ -1,9 +1,13 @@
 #include "api/server/http_server.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <array>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <tuple>
+#include <unordered_set>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,10 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-#include <unordered_set>
+#include <spdlog/spdlog.h>
 
 #include "api/middleware/error_mapping.hpp"
 #include "runtime/core/error.hpp"
@@ -69,6 +70,45 @@ http::response<http::string_body> ToBeast(Response&& res, unsigned version, bool
     out.prepare_payload();
     return out;
 }
+
+/// A deadline for reading a request that, unlike tcp_stream's own timeout, leaves the socket open when it
+/// fires (it only cancels the read), so the client can still be told 408. Lives on the connection's strand.
+class ReadDeadline {
+public:
+    ReadDeadline(beast::tcp_stream& stream, std::chrono::milliseconds after)
+        : state_(std::make_shared<State>()), timer_(stream.get_executor()) {
+        state_->stream = &stream;
+        stream.expires_never();
+        timer_.expires_after(after);
+        timer_.async_wait([st = state_](const beast::error_code& ec) {
+            if (!ec && st->armed) {
+                st->fired = true;
+                beast::error_code ignored;
+                st->stream->socket().cancel(ignored);
+            }
+        });
+    }
+
+    ~ReadDeadline() {
+        state_->armed = false;  // a firing already queued must not touch a stream that may be gone
+        timer_.cancel();
+    }
+
+    ReadDeadline(const ReadDeadline&) = delete;
+    ReadDeadline& operator=(const ReadDeadline&) = delete;
+
+    bool fired() const { return state_->fired; }
+
+private:
+    struct State {
+        beast::tcp_stream* stream = nullptr;
+        bool armed = true;
+        bool fired = false;
+    };
+
+    std::shared_ptr<State> state_;
+    net::steady_timer timer_;
+};
 
 Response ServerError(core::ErrorCode code, const std::string& message) {
     Response r = ErrorResponse(core::Error(code, message));
@@ -165,6 +205,7 @@ net::awaitable<void> HttpServer::Impl::WriteAndClose(beast::tcp_stream& stream, 
 net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_ptr<Connection> conn) {
     beast::tcp_stream stream(std::move(socket));
     conn->stream = &stream;
+
     struct Detach {
         Connection* c;
 
@@ -173,6 +214,7 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
             c->busy = false;
         }
     } detach{conn.get()};
+
     beast::flat_buffer buffer;
 
     while (!stopping) {
@@ -190,8 +232,27 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
         parser.body_limit(options.max_body_bytes);
-        stream.expires_after(options.header_timeout);
-        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+        const auto too_large = [&] {
+            return ServerError(
+                core::ErrorCode::kPayloadTooLarge,
+                "body is over the limit of " + std::to_string(options.max_body_bytes) + " bytes"
+            );
+        };
+        beast::error_code hec;
+        bool header_late = false;
+        {
+            ReadDeadline deadline(stream, options.header_timeout);
+            std::tie(hec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+            header_late = deadline.fired();
+        }
+        if (header_late) {
+            co_await WriteAndClose(
+                stream,
+                ServerError(core::ErrorCode::kRequestTimeout, "the request headers did not arrive in time"),
+                false
+            );
+            break;
+        }
         if (hec == http::error::header_limit) {
             co_await WriteAndClose(
                 stream,
@@ -203,10 +264,8 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
             );
             break;
         }
-        if (hec == beast::error::timeout) {
-            co_await WriteAndClose(
-                stream, ServerError(core::ErrorCode::kRequestTimeout, "the request headers did not arrive in time"), false
-            );
+        if (hec == http::error::body_limit) {  // Content-Length over the limit: refused before reading the body
+            co_await WriteAndClose(stream, too_large(), true);
             break;
         }
         if (hec == http::error::end_of_stream || hec == net::error::eof || hec == net::error::connection_reset ||
@@ -216,19 +275,6 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
         if (hec) {
             co_await WriteAndClose(
                 stream, ServerError(core::ErrorCode::kValidation, "malformed HTTP request: " + hec.message()), true
-            );
-            break;
-        }
-        const auto length = parser.content_length();
-        if (length && *length > options.max_body_bytes) {
-            co_await WriteAndClose(
-                stream,
-                ServerError(
-                    core::ErrorCode::kPayloadTooLarge,
-                    "body of " + std::to_string(*length) + " bytes is over the limit of " +
-                        std::to_string(options.max_body_bytes) + " bytes"
-                ),
-                true
             );
             break;
         }
@@ -242,23 +288,23 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
                     break;
                 }
             }
-            stream.expires_after(options.body_timeout);
-            auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-            if (bec == http::error::body_limit) {
+            beast::error_code bec;
+            bool body_late = false;
+            {
+                ReadDeadline deadline(stream, options.body_timeout);
+                std::tie(bec, std::ignore) = co_await http::async_read(stream, buffer, parser, kUseTuple);
+                body_late = deadline.fired();
+            }
+            if (body_late) {
                 co_await WriteAndClose(
                     stream,
-                    ServerError(
-                        core::ErrorCode::kPayloadTooLarge,
-                        "body is over the limit of " + std::to_string(options.max_body_bytes) + " bytes"
-                    ),
-                    true
+                    ServerError(core::ErrorCode::kRequestTimeout, "the request body did not arrive in time"),
+                    false
                 );
                 break;
             }
-            if (bec == beast::error::timeout) {
-                co_await WriteAndClose(
-                    stream, ServerError(core::ErrorCode::kRequestTimeout, "the request body did not arrive in time"), false
-                );
+            if (bec == http::error::body_limit) {
+                co_await WriteAndClose(stream, too_large(), true);
                 break;
             }
             if (bec) {
@@ -294,7 +340,9 @@ void HttpServer::Start() {
     beast::error_code ec;
     const auto address = net::ip::make_address(impl_->options.host, ec);
     if (ec) {
-        throw core::Error(core::ErrorCode::kUnavailable, "cannot listen on '" + impl_->options.host + "': not an IP address");
+        throw core::Error(
+            core::ErrorCode::kUnavailable, "cannot listen on '" + impl_->options.host + "': not an IP address"
+        );
     }
     const tcp::endpoint endpoint(address, impl_->options.port);
     auto& acceptor = impl_->acceptor;
@@ -321,7 +369,9 @@ void HttpServer::Start() {
     });
 }
 
-std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+std::uint16_t HttpServer::port() const {
+    return impl_->bound_port;
+}
 
 std::size_t HttpServer::connection_count() const {
     const std::lock_guard lock(impl_->mutex);

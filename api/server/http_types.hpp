@@ -2,21 +2,22 @@
 /// The project's own request and response types: what handlers and middleware see instead of Beast's.
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/core/principal.hpp"
 
 namespace agentos::api {
 
 struct Request {
-    std::string method;  ///< "GET", "POST", ...
-    std::string target;  ///< as sent: path and query
-    std::string path;    ///< percent-decoded path, no query
+    std::string method;                                        ///< "GET", "POST", ...
+    std::string target;                                        ///< as sent: path and query
+    std::string path;                                          ///< percent-decoded path, no query
     std::vector<std::pair<std::string, std::string>> query;    ///< decoded, in order
     std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
     std::string body;
@@ -27,6 +28,7 @@ struct Request {
 
     std::optional<std::string_view> Header(std::string_view lower_name) const;
     std::optional<std::string> QueryParam(std::string_view name) const;
+
     const std::string& Param(const std::string& name) const { return path_params.at(name); }
 
     /// The authenticated caller; only valid on protected routes.

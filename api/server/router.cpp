@@ -17,10 +17,14 @@ std::vector<std::string> Split(std::string_view path) {
     return out;
 }
 
-bool IsParam(const std::string& segment) { return !segment.empty() && segment[0] == ':'; }
+bool IsParam(const std::string& segment) {
+    return !segment.empty() && segment[0] == ':';
+}
 
 /// Matches one route's pattern against the path segments, filling params. Exact segments compare raw.
-bool MatchPattern(const Route& route, const std::vector<std::string>& parts, std::map<std::string, std::string>& params) {
+bool MatchPattern(
+    const Route& route, const std::vector<std::string>& parts, std::map<std::string, std::string>& params
+) {
     if (route.segments.size() != parts.size()) {
         return false;
     }
@@ -71,7 +75,8 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
                 m.params = std::move(params);
                 return m;
             }
-            if (std::find(m.allowed_methods.begin(), m.allowed_methods.end(), route.method) == m.allowed_methods.end()) {
+            if (std::find(m.allowed_methods.begin(), m.allowed_methods.end(), route.method) ==
+                m.allowed_methods.end()) {
                 m.allowed_methods.push_back(route.method);
             }
         }

@@ -28,9 +28,9 @@ struct Route {
 };
 
 struct RouteMatch {
-    const Route* route = nullptr;                 ///< set when method and path matched
-    std::map<std::string, std::string> params;    ///< decoded ":name" values
-    std::vector<std::string> allowed_methods;     ///< when the path matched but not the method
+    const Route* route = nullptr;               ///< set when method and path matched
+    std::map<std::string, std::string> params;  ///< decoded ":name" values
+    std::vector<std::string> allowed_methods;   ///< when the path matched but not the method
 };
 
 class Router {

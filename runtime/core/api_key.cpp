@@ -9,11 +9,15 @@ constexpr std::size_t kRandomChars = 30;
 constexpr std::size_t kChecksumChars = 6;
 constexpr std::size_t kPrefixRandomChars = 8;
 
-bool IsBase62(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool IsBase62(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 
 }  // namespace
 
-std::string_view KeyKindPrefix(KeyKind kind) { return kind == KeyKind::kAgent ? "aos_agent_" : "aos_ws_"; }
+std::string_view KeyKindPrefix(KeyKind kind) {
+    return kind == KeyKind::kAgent ? "aos_agent_" : "aos_ws_";
+}
 
 GeneratedKey GenerateApiKey(KeyKind kind) {
     std::string body(KeyKindPrefix(kind));

@@ -1,12 +1,12 @@
 #include "runtime/core/crypto.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <array>
 #include <limits>
 #include <stdexcept>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 namespace agentos::core {
 namespace {

@@ -2,10 +2,11 @@
 /// The one error type of AgentOS: an API error code, a message that says what to fix, and optional details.
 /// Thrown from anywhere; api/middleware/error_mapping.cpp is the only place that turns it into HTTP.
 
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace agentos::core {
 

@@ -94,7 +94,7 @@ nlohmann::json ParseJsonBody(std::string_view body) {
     try {
         return nlohmann::json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
-        throw Error::Validation("body", "malformed JSON at byte " + std::to_string(e.byte));
+        throw Error::Validation("body", "malformed JSON at byte " + std::to_string(std::min(e.byte, body.size())));
     }
 }
 
@@ -221,9 +221,7 @@ std::optional<std::int64_t> ObjectReader::OptInt(std::string_view key, std::int6
     }
     const auto i = v->get<std::int64_t>();
     if (i < min || i > max) {
-        throw Error::Validation(
-            Path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max)
-        );
+        throw Error::Validation(Path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     return i;
 }
@@ -296,7 +294,9 @@ void ObjectReader::Finish() const {
         }
     }
     message.append(" (allowed here: ").append(allowed).append(")");
-    throw Error(ErrorCode::kValidation, message, nlohmann::json{{"field", unknown.front()}, {"unknown_fields", unknown}});
+    throw Error(
+        ErrorCode::kValidation, message, nlohmann::json{{"field", unknown.front()}, {"unknown_fields", unknown}}
+    );
 }
 
 }  // namespace agentos::core

@@ -1,9 +1,9 @@
 #include "runtime/core/log.hpp"
 
+#include <string>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <string>
 
 namespace agentos::core {
 

@@ -42,7 +42,7 @@ std::string WithLabel(const std::string& rendered, const std::string& extra) {
 
 std::string FormatNumber(double v) {
     std::ostringstream s;
-    s.precision(17);
+    s.precision(15);
     s << v;
     return s.str();
 }

@@ -33,9 +33,9 @@ private:
     enum class Type { kCounter, kGauge, kHistogram };
 
     struct Series {
-        double value = 0;                     // counter/gauge value, histogram sum
-        std::vector<std::uint64_t> buckets;   // histogram cumulative counts per bound
-        std::uint64_t count = 0;              // histogram observations
+        double value = 0;                    // counter/gauge value, histogram sum
+        std::vector<std::uint64_t> buckets;  // histogram cumulative counts per bound
+        std::uint64_t count = 0;             // histogram observations
     };
 
     struct Family {

@@ -1,14 +1,14 @@
 #include "runtime/core/process.hpp"
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <csignal>
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name
 

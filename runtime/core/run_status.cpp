@@ -53,20 +53,32 @@ constexpr std::array<std::pair<TaskStatus, std::string_view>, 5> kTaskStatuses{{
 
 }  // namespace
 
-std::string_view ToString(RunStatus status) { return NameOf(kRunStatuses, status); }
+std::string_view ToString(RunStatus status) {
+    return NameOf(kRunStatuses, status);
+}
 
-std::optional<RunStatus> ParseRunStatus(std::string_view text) { return Lookup(kRunStatuses, text); }
+std::optional<RunStatus> ParseRunStatus(std::string_view text) {
+    return Lookup(kRunStatuses, text);
+}
 
 bool IsTerminal(RunStatus status) {
     return status == RunStatus::kCompleted || status == RunStatus::kFailed || status == RunStatus::kCancelled;
 }
 
-std::string_view ToString(EventLevel level) { return NameOf(kLevels, level); }
+std::string_view ToString(EventLevel level) {
+    return NameOf(kLevels, level);
+}
 
-std::optional<EventLevel> ParseEventLevel(std::string_view text) { return Lookup(kLevels, text); }
+std::optional<EventLevel> ParseEventLevel(std::string_view text) {
+    return Lookup(kLevels, text);
+}
 
-std::string_view ToString(TaskStatus status) { return NameOf(kTaskStatuses, status); }
+std::string_view ToString(TaskStatus status) {
+    return NameOf(kTaskStatuses, status);
+}
 
-std::optional<TaskStatus> ParseTaskStatus(std::string_view text) { return Lookup(kTaskStatuses, text); }
+std::optional<TaskStatus> ParseTaskStatus(std::string_view text) {
+    return Lookup(kTaskStatuses, text);
+}
 
 }  // namespace agentos::core

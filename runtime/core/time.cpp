@@ -123,13 +123,17 @@ std::optional<TimePoint> ParseIso(std::string_view s) {
     if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) {
         return std::nullopt;
     }
-    const auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} -
-                    minutes{offset_minutes};
+    const auto tp =
+        sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} - minutes{offset_minutes};
     return time_point_cast<microseconds>(tp);
 }
 
-std::int64_t ToUnixMicros(TimePoint t) { return t.time_since_epoch().count(); }
+std::int64_t ToUnixMicros(TimePoint t) {
+    return t.time_since_epoch().count();
+}
 
-TimePoint FromUnixMicros(std::int64_t micros) { return TimePoint{std::chrono::microseconds{micros}}; }
+TimePoint FromUnixMicros(std::int64_t micros) {
+    return TimePoint{std::chrono::microseconds{micros}};
+}
 
 }  // namespace agentos::core

@@ -6,14 +6,16 @@
 namespace agentos::store {
 namespace {
 
-#define AGENT_COLUMNS                                                                                       \
-    "id, workspace_id, slug, name, description, runtime, status, source, current_version, "                  \
-    "monthly_budget_usd, (extract(epoch FROM created_at) * 1000000)::bigint, "                               \
+#define AGENT_COLUMNS                                                                       \
+    "id, workspace_id, slug, name, description, runtime, status, source, current_version, " \
+    "monthly_budget_usd, (extract(epoch FROM created_at) * 1000000)::bigint, "              \
     "(extract(epoch FROM updated_at) * 1000000)::bigint"
 
-constexpr Query kGetById{"agent_get_by_id", "SELECT " AGENT_COLUMNS " FROM agents WHERE workspace_id = $1::uuid AND id = $2::uuid"};
+constexpr Query kGetById{
+    "agent_get_by_id", "SELECT " AGENT_COLUMNS " FROM agents WHERE workspace_id = $1::uuid AND id = $2::uuid"};
 
-constexpr Query kGetBySlug{"agent_get_by_slug", "SELECT " AGENT_COLUMNS " FROM agents WHERE workspace_id = $1::uuid AND slug = $2"};
+constexpr Query kGetBySlug{
+    "agent_get_by_slug", "SELECT " AGENT_COLUMNS " FROM agents WHERE workspace_id = $1::uuid AND slug = $2"};
 
 constexpr Query kInsertExternal{"agent_insert_external", R"sql(
 INSERT INTO agents (id, workspace_id, slug, name, runtime, source)
@@ -30,7 +32,7 @@ VALUES ($1::uuid, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2::float
 ON CONFLICT (agent_id, month) DO UPDATE SET cost_usd = agent_monthly_costs.cost_usd + EXCLUDED.cost_usd)sql"};
 
 constexpr Query kSpend{"agent_spend", R"sql(
-SELECT a.monthly_budget_usd, coalesce(c.cost_usd, 0)
+SELECT a.name, a.monthly_budget_usd, coalesce(c.cost_usd, 0)
 FROM agents a
 LEFT JOIN agent_monthly_costs c
   ON c.agent_id = a.id AND c.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
@@ -66,7 +68,9 @@ std::optional<AgentRecord> AgentRepo::Get(const std::string& workspace_id, const
     return ReadAgent(r[0]);
 }
 
-AgentRecord AgentRepo::EnsureExternal(const std::string& workspace_id, const std::string& slug, const std::string& name) {
+AgentRecord AgentRepo::EnsureExternal(
+    const std::string& workspace_id, const std::string& slug, const std::string& name
+) {
     tx_.Exec(kInsertExternal, Params().Add(core::NewUuidV7()).Add(workspace_id).Add(slug).Add(name));
     return ReadAgent(tx_.Exec(kGetBySlug, Params().Add(workspace_id).Add(slug))[0]);
 }
@@ -90,7 +94,7 @@ AgentSpend AgentRepo::Spend(const std::string& agent_id) {
     if (r.empty()) {
         return {};
     }
-    return AgentSpend{ReadOptDouble(r[0][0]), ReadDouble(r[0][1])};
+    return AgentSpend{ReadString(r[0][0]), ReadOptDouble(r[0][1]), ReadDouble(r[0][2])};
 }
 
 }  // namespace agentos::store

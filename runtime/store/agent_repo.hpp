@@ -28,6 +28,7 @@ struct AgentRecord {
 
 /// What an agent spent this calendar month (UTC) against its budget.
 struct AgentSpend {
+    std::string agent_name;
     std::optional<double> monthly_budget_usd;
     double month_cost_usd = 0;
 

@@ -21,7 +21,9 @@ UPDATE api_keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL)
 std::string HexDecode(const std::string& hex) {
     std::string out;
     out.reserve(hex.size() / 2);
-    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    auto nibble = [](char c) {
+        return c <= '9' ? c - '0' : c - 'a' + 10;
+    };
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
         out.push_back(static_cast<char>((nibble(hex[i]) << 4) | nibble(hex[i + 1])));
     }

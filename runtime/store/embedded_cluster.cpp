@@ -1,15 +1,15 @@
 #include "runtime/store/embedded_cluster.hpp"
 
+#include <algorithm>
+#include <fstream>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pqxx/pqxx>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <fstream>
-#include <pqxx/pqxx>
 
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/error.hpp"
@@ -17,6 +17,7 @@
 
 namespace agentos::store {
 namespace fs = std::filesystem;
+
 namespace {
 
 constexpr std::string_view kPostgresUser = "postgres";
@@ -113,7 +114,8 @@ void EmbeddedCluster::Prepare() {
     };
     own(dir_);
     if (core::RunProcess(AsPostgres({"test", "-w", dir_.string()})).exit_code != 0) {
-        const auto fallback = fs::path("/tmp") / ("agentos-pg-" + core::HexEncode(core::Sha256(dir_.string())).substr(0, 12));
+        const auto fallback =
+            fs::path("/tmp") / ("agentos-pg-" + core::HexEncode(core::Sha256(dir_.string())).substr(0, 12));
         spdlog::warn(
             "the postgres user cannot reach {} (a parent folder is private); the cluster lives in {} instead",
             dir_.string(),
@@ -216,7 +218,13 @@ void EmbeddedCluster::Stop(bool immediate) {
         return;
     }
     const auto r = core::RunProcess(AsPostgres(
-        {(bin_ / "pg_ctl").string(), "-D", (dir_ / "data").string(), "-m", immediate ? "immediate" : "fast", "-w", "stop"}
+        {(bin_ / "pg_ctl").string(),
+         "-D",
+         (dir_ / "data").string(),
+         "-m",
+         immediate ? "immediate" : "fast",
+         "-w",
+         "stop"}
     ));
     if (r.exit_code != 0) {
         spdlog::warn("pg_ctl stop: {}", r.output);
@@ -228,6 +236,26 @@ void EmbeddedCluster::Stop(bool immediate) {
 std::string EmbeddedCluster::Dsn(const std::string& database) const {
     return "host=127.0.0.1 port=" + std::to_string(port_) +
            " user=postgres dbname=" + (database.empty() ? options_.database : database);
+}
+
+}  // namespace agentos::store
+
+namespace agentos::store {
+
+void CreateDatabase(const std::string& admin_dsn, const std::string& name, const std::string& template_name) {
+    try {
+        pqxx::connection admin(admin_dsn);
+        pqxx::nontransaction tx(admin);
+        std::string sql = "CREATE DATABASE " + tx.quote_name(name);
+        if (!template_name.empty()) {
+            sql += " TEMPLATE " + tx.quote_name(template_name) + " STRATEGY file_copy";
+        }
+        tx.exec(sql);
+    } catch (const pqxx::failure& e) {
+        throw core::Error(
+            core::ErrorCode::kUnavailable, std::string("cannot create database ") + name + ": " + e.what()
+        );
+    }
 }
 
 }  // namespace agentos::store

@@ -13,7 +13,7 @@ struct EmbeddedClusterOptions {
     /// Folder that holds the cluster (created when missing). When the postgres user cannot reach it, a folder
     /// under /tmp derived from this path is used instead (logged).
     std::filesystem::path dir;
-    bool durable = true;          ///< false: fsync off (tests; data is disposable)
+    bool durable = true;  ///< false: fsync off (tests; data is disposable)
     std::string database = "agentos";
 };
 
@@ -47,6 +47,9 @@ private:
     bool as_root_ = false;
     int port_ = 0;
 };
+
+/// CREATE DATABASE `name` (from `template_name` when given, copying files: fast for tests) through `admin_dsn`.
+void CreateDatabase(const std::string& admin_dsn, const std::string& name, const std::string& template_name = "");
 
 /// The newest /usr/lib/postgresql/<v>/bin that has initdb, or the folder of `initdb` in PATH.
 std::filesystem::path FindPostgresBin();

@@ -1,10 +1,11 @@
 #pragma once
 /// The run timeline: events with gap-free sequence numbers assigned inside the inserting transaction.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/core/run_status.hpp"
 #include "runtime/core/time.hpp"

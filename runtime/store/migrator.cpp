@@ -1,10 +1,10 @@
 #include "runtime/store/migrator.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <map>
+
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/embedded_file.hpp"
@@ -47,7 +47,9 @@ Migrator::Migrator(std::vector<Migration> migrations) : migrations_(std::move(mi
     std::sort(migrations_.begin(), migrations_.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
-std::string Migrator::Checksum(const std::string& sql) { return core::HexEncode(core::Sha256(sql)); }
+std::string Migrator::Checksum(const std::string& sql) {
+    return core::HexEncode(core::Sha256(sql));
+}
 
 std::vector<std::string> Migrator::Apply(const std::string& dsn) const {
     std::vector<std::string> done;

@@ -14,7 +14,9 @@ Params& Params::Add(const std::optional<std::string>& value) {
     return *this;
 }
 
-Params& Params::Add(std::int64_t value) { return Add(std::to_string(value)); }
+Params& Params::Add(std::int64_t value) {
+    return Add(std::to_string(value));
+}
 
 Params& Params::Add(double value) {
     char buf[64];
@@ -22,7 +24,9 @@ Params& Params::Add(double value) {
     return Add(std::string(buf));
 }
 
-Params& Params::Add(bool value) { return Add(std::string(value ? "true" : "false")); }
+Params& Params::Add(bool value) {
+    return Add(std::string(value ? "true" : "false"));
+}
 
 Params& Params::Add(const nlohmann::json& value) {
     if (value.is_null()) {
@@ -31,7 +35,9 @@ Params& Params::Add(const nlohmann::json& value) {
     return Add(value.dump());
 }
 
-Params& Params::Add(core::TimePoint value) { return Add(core::FormatIso(value)); }
+Params& Params::Add(core::TimePoint value) {
+    return Add(core::FormatIso(value));
+}
 
 Params& Params::AddNull() {
     values_.emplace_back(std::nullopt);
@@ -56,9 +62,13 @@ pqxx::result Tx::Exec(const Query& query, const Params& params) {
     return work_.exec_prepared(name, pqxx::prepare::make_dynamic_params(pointers));
 }
 
-pqxx::result Tx::ExecRaw(const std::string& sql) { return work_.exec(sql); }
+pqxx::result Tx::ExecRaw(const std::string& sql) {
+    return work_.exec(sql);
+}
 
-std::string ReadString(const pqxx::field& field) { return field.is_null() ? std::string() : field.c_str(); }
+std::string ReadString(const pqxx::field& field) {
+    return field.is_null() ? std::string() : field.c_str();
+}
 
 std::optional<std::string> ReadOptString(const pqxx::field& field) {
     if (field.is_null()) {
@@ -67,7 +77,9 @@ std::optional<std::string> ReadOptString(const pqxx::field& field) {
     return std::string(field.c_str());
 }
 
-std::int64_t ReadInt(const pqxx::field& field) { return field.is_null() ? 0 : field.as<std::int64_t>(); }
+std::int64_t ReadInt(const pqxx::field& field) {
+    return field.is_null() ? 0 : field.as<std::int64_t>();
+}
 
 std::optional<std::int64_t> ReadOptInt(const pqxx::field& field) {
     if (field.is_null()) {
@@ -76,7 +88,9 @@ std::optional<std::int64_t> ReadOptInt(const pqxx::field& field) {
     return field.as<std::int64_t>();
 }
 
-double ReadDouble(const pqxx::field& field) { return field.is_null() ? 0.0 : field.as<double>(); }
+double ReadDouble(const pqxx::field& field) {
+    return field.is_null() ? 0.0 : field.as<double>();
+}
 
 std::optional<double> ReadOptDouble(const pqxx::field& field) {
     if (field.is_null()) {
@@ -85,7 +99,9 @@ std::optional<double> ReadOptDouble(const pqxx::field& field) {
     return field.as<double>();
 }
 
-bool ReadBool(const pqxx::field& field) { return !field.is_null() && field.as<bool>(); }
+bool ReadBool(const pqxx::field& field) {
+    return !field.is_null() && field.as<bool>();
+}
 
 nlohmann::json ReadJson(const pqxx::field& field) {
     if (field.is_null()) {
@@ -94,7 +110,9 @@ nlohmann::json ReadJson(const pqxx::field& field) {
     return nlohmann::json::parse(field.c_str());
 }
 
-core::TimePoint ReadTime(const pqxx::field& field) { return core::FromUnixMicros(ReadInt(field)); }
+core::TimePoint ReadTime(const pqxx::field& field) {
+    return core::FromUnixMicros(ReadInt(field));
+}
 
 std::optional<core::TimePoint> ReadOptTime(const pqxx::field& field) {
     if (field.is_null()) {

@@ -2,13 +2,14 @@
 /// The store's view of a transaction: named prepared queries with text parameters, and field readers.
 /// Included only by runtime/store/*.cpp (and tests/pg): nothing outside the store sees pqxx.
 
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <pqxx/pqxx>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "runtime/core/time.hpp"
 
@@ -26,11 +27,16 @@ public:
     Params() = default;
 
     Params& Add(std::string value);
+
     Params& Add(std::string_view value) { return Add(std::string(value)); }
+
     Params& Add(const char* value) { return Add(std::string(value)); }
+
     Params& Add(const std::optional<std::string>& value);
     Params& Add(std::int64_t value);
+
     Params& Add(int value) { return Add(static_cast<std::int64_t>(value)); }
+
     Params& Add(double value);
     Params& Add(bool value);
     Params& Add(const nlohmann::json& value);  ///< serialized; JSON null becomes SQL NULL

@@ -1,19 +1,19 @@
 #include "runtime/store/pg_pool.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <condition_variable>
-#include <mutex>
-#include <optional>
-#include <unordered_set>
-#include <vector>
+#include <spdlog/spdlog.h>
 
 #include "runtime/core/error.hpp"
 #include "runtime/store/pg.hpp"
@@ -69,6 +69,7 @@ struct PgPool::Impl {
         }
         auto slot = Acquire();
         ++in_use;
+
         struct Guard {
             Impl* impl;
             std::unique_ptr<Slot>* slot;
@@ -78,13 +79,16 @@ struct PgPool::Impl {
                 impl->Release(std::move(*slot));
             }
         } guard{this, &slot};
+
         for (int attempt = 1;; ++attempt) {
             try {
                 RunOnce(*slot, fn);
                 return;
             } catch (const pqxx::serialization_failure& e) {
                 if (attempt >= kMaxAttempts) {
-                    throw core::Error(core::ErrorCode::kConflict, "the database kept refusing a concurrent update; retry");
+                    throw core::Error(
+                        core::ErrorCode::kConflict, "the database kept refusing a concurrent update; retry"
+                    );
                 }
             } catch (const pqxx::deadlock_detected& e) {
                 if (attempt >= kMaxAttempts) {
@@ -133,16 +137,20 @@ struct PgPool::Impl {
 PgPool::PgPool(std::string dsn, std::size_t size)
     : impl_(std::make_unique<Impl>(WithConnectTimeout(dsn, 5), size == 0 ? 1 : size)) {}
 
-PgPool::~PgPool() { Stop(); }
+PgPool::~PgPool() {
+    Stop();
+}
 
 net::awaitable<void> PgPool::Transact(std::function<void(Tx&)> fn) {
     Impl* impl = impl_.get();
     ++impl->pending;
+
     struct Pending {
         Impl* impl;
 
         ~Pending() { --impl->pending; }
     } pending{impl};
+
     std::exception_ptr error;
     // The job runs on a pool thread; the completion is posted back to this coroutine's executor (its strand),
     // holding outstanding work on it meanwhile. Every capture is a pointer: g++ 12 mishandles lambda temporaries
@@ -152,17 +160,14 @@ net::awaitable<void> PgPool::Transact(std::function<void(Tx&)> fn) {
     co_await net::async_initiate<const net::use_awaitable_t<>&, void()>(
         [impl, job, out](auto handler) {
             auto work = net::prefer(net::get_associated_executor(handler), net::execution::outstanding_work.tracked);
-            net::post(
-                impl->threads,
-                [impl, job, out, work = std::move(work), handler = std::move(handler)]() mutable {
-                    try {
-                        impl->Run(*job);
-                    } catch (...) {
-                        *out = std::current_exception();
-                    }
-                    net::post(work, std::move(handler));
+            net::post(impl->threads, [impl, job, out, work = std::move(work), handler = std::move(handler)]() mutable {
+                try {
+                    impl->Run(*job);
+                } catch (...) {
+                    *out = std::current_exception();
                 }
-            );
+                net::post(work, std::move(handler));
+            });
         },
         net::use_awaitable
     );
@@ -173,11 +178,13 @@ net::awaitable<void> PgPool::Transact(std::function<void(Tx&)> fn) {
 
 void PgPool::TransactBlocking(const std::function<void(Tx&)>& fn) {
     ++impl_->pending;
+
     struct Pending {
         Impl* impl;
 
         ~Pending() { --impl->pending; }
     } pending{impl_.get()};
+
     impl_->Run(fn);
 }
 
@@ -195,7 +202,9 @@ PoolStats PgPool::Stats() const {
     return s;
 }
 
-const std::string& PgPool::dsn() const { return impl_->dsn; }
+const std::string& PgPool::dsn() const {
+    return impl_->dsn;
+}
 
 void PgPool::Stop() {
     if (impl_->stopped.exchange(true)) {

@@ -5,11 +5,11 @@
 namespace agentos::store {
 namespace {
 
-#define RUN_COLUMNS                                                                                          \
-    "r.id, r.workspace_id, r.agent_id, a.slug, r.agent_version, r.status, r.source, r.trigger_type, "         \
-    "r.external_run_id, r.input, r.output, r.error_message, r.error_detail, r.parent_run_id, r.session_id, "  \
-    "r.schedule_id, r.last_seq, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd, r.model, "  \
-    "r.budget_warning, (extract(epoch FROM r.created_at) * 1000000)::bigint, "                                \
+#define RUN_COLUMNS                                                                                              \
+    "r.id, r.workspace_id, r.agent_id, a.slug, r.agent_version, r.status, r.source, r.trigger_type, "            \
+    "r.external_run_id, r.input, r.output, r.error_message, r.error_detail, r.parent_run_id, r.session_id, "     \
+    "r.schedule_id, r.last_seq, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd, r.model, "     \
+    "r.budget_warning, (extract(epoch FROM r.created_at) * 1000000)::bigint, "                                   \
     "(extract(epoch FROM r.started_at) * 1000000)::bigint, (extract(epoch FROM r.ended_at) * 1000000)::bigint, " \
     "(extract(epoch FROM r.updated_at) * 1000000)::bigint"
 
@@ -23,7 +23,8 @@ ON CONFLICT DO NOTHING)sql"};
 constexpr Query kGet{"run_get", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
 WHERE r.workspace_id = $1::uuid AND r.id = $2::uuid)sql"};
 
-constexpr Query kFindLegacy{"run_find_legacy", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
+constexpr Query kFindLegacy{
+    "run_find_legacy", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
 WHERE r.workspace_id = $1::uuid AND r.source = 'legacy' AND r.external_run_id = $2)sql"};
 
 constexpr Query kList{"run_list", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id

@@ -2,10 +2,11 @@
 /// Runs, hosted and ingested alike: one row per run with its status, totals and links (parent, session, schedule).
 /// Every statement is scoped by workspace_id.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/core/run_status.hpp"
 #include "runtime/core/time.hpp"
@@ -25,7 +26,7 @@ struct RunRecord {
     std::string trigger_type;
     std::optional<std::string> external_run_id;
     nlohmann::json input = nlohmann::json::object();
-    nlohmann::json output;        ///< null until completed
+    nlohmann::json output;  ///< null until completed
     std::optional<std::string> error_message;
     nlohmann::json error_detail;  ///< null unless failed with detail
     std::optional<std::string> parent_run_id;

@@ -5,8 +5,8 @@
 namespace agentos::store {
 namespace {
 
-#define TASK_COLUMNS                                                                                         \
-    "id, run_id, name, status, input, output, (extract(epoch FROM created_at) * 1000000)::bigint, "           \
+#define TASK_COLUMNS                                                                                \
+    "id, run_id, name, status, input, output, (extract(epoch FROM created_at) * 1000000)::bigint, " \
     "(extract(epoch FROM updated_at) * 1000000)::bigint"
 
 constexpr Query kUpsert{"task_upsert", R"sql(
@@ -21,9 +21,11 @@ RETURNING )sql" TASK_COLUMNS};
 
 constexpr Query kGet{"task_get", "SELECT " TASK_COLUMNS " FROM tasks WHERE workspace_id = $1::uuid AND id = $2::uuid"};
 
-constexpr Query kListForRun{"task_list_for_run", "SELECT " TASK_COLUMNS
-                                                 " FROM tasks WHERE workspace_id = $1::uuid AND run_id = $2::uuid "
-                                                 "ORDER BY created_at, id"};
+constexpr Query kListForRun{
+    "task_list_for_run",
+    "SELECT " TASK_COLUMNS
+    " FROM tasks WHERE workspace_id = $1::uuid AND run_id = $2::uuid "
+    "ORDER BY created_at, id"};
 
 #undef TASK_COLUMNS
 

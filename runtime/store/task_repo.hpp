@@ -1,10 +1,11 @@
 #pragma once
 /// Tasks reported by ingesting agents: units of work inside a run, upserted by their client-chosen id.
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/core/run_status.hpp"
 #include "runtime/core/time.hpp"

@@ -1,0 +1,63 @@
+#pragma once
+/// The fixture of API tests: a real server on a fresh database, a keep-alive client, a workspace key, and a few
+/// steps most tests need (an agent, a started run).
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_app.hpp"
+#include "tests/support/test_cluster.hpp"
+
+namespace agentos::testing {
+
+class ApiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        AGENTOS_REQUIRE_PG();
+        app_ = std::make_unique<TestApp>(Options());
+        client_ = std::make_unique<HttpClient>(app_->port());
+        key_ = app_->WorkspaceKey();
+    }
+
+    virtual TestAppOptions Options() { return {}; }
+
+    HttpClient& client() { return *client_; }
+
+    /// The id of agent `slug` in the default workspace (registered as an external agent when missing).
+    std::string AgentId(const std::string& slug) {
+        app_->AgentKey("default", slug);
+        const auto r = client_->Get("/api/v1/agents/" + slug, key_);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.Json()["data"]["id"];
+    }
+
+    /// Starts a v1 ingest run for agent `slug`; returns its id.
+    std::string StartRun(const std::string& slug = "bot", const nlohmann::json& extra = nlohmann::json::object()) {
+        nlohmann::json body = {{"agent_id", AgentId(slug)}};
+        body.update(extra);
+        const auto r = client_->Post("/api/ingest/v1/run/start", body, key_);
+        EXPECT_EQ(r.status, 201) << r.body;
+        return r.Json()["data"]["run_id"];
+    }
+
+    std::unique_ptr<TestApp> app_;
+    std::unique_ptr<HttpClient> client_;
+    std::string key_;
+};
+
+/// Expects a 4xx/5xx envelope with `code`, and — when given — a message containing `fragment`.
+inline void ExpectError(const HttpResult& r, int status, const std::string& code, const std::string& fragment = "") {
+    EXPECT_EQ(r.status, status) << r.body;
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_TRUE(j["data"].is_null()) << r.body;
+    EXPECT_EQ(j["error"]["code"], code) << r.body;
+    if (!fragment.empty()) {
+        EXPECT_NE(j["error"]["message"].get<std::string>().find(fragment), std::string::npos)
+            << "message \"" << j["error"]["message"] << "\" lacks \"" << fragment << "\"";
+    }
+    EXPECT_TRUE(r.Header("x-request-id").has_value());
+}
+
+}  // namespace agentos::testing
