@@ -29,6 +29,10 @@ ORDER BY seq LIMIT $4::int)sql"};
 
 }  // namespace
 
+std::string_view EventAppendSql() {
+    return kAppend.sql;
+}
+
 std::optional<AppendResult> EventRepo::Append(
     const std::string& workspace_id,
     const std::string& run_id,

@@ -61,4 +61,8 @@ private:
     Tx& tx_;
 };
 
+/// The statement Append runs ($1 workspace, $2 run, $3 agent or NULL, $4 count, $5 jsonb array of
+/// {type, level, payload, occurred_at?}). Exposed for bench/ so its direct-insert baseline runs the same SQL.
+std::string_view EventAppendSql();
+
 }  // namespace agentos::store

@@ -1,0 +1,1100 @@
+#!/usr/bin/env python3
+"""Generates api/openapi.json, the OpenAPI 3.1 document served at /openapi.json. Edit this file, run it, commit both.
+A unit test (tests/unit/api/openapi_test.cpp) fails when a served route is missing from the document or vice versa."""
+import json
+import os
+
+REF = lambda name: {"$ref": f"#/components/schemas/{name}"}
+RESP = lambda name: {"$ref": f"#/components/responses/{name}"}
+HDR = lambda name: {"$ref": f"#/components/headers/{name}"}
+PARAM = lambda name: {"$ref": f"#/components/parameters/{name}"}
+
+UUID_PATTERN = "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+AGENT_REF_PATTERN = (
+    "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[a-z0-9][a-z0-9-]{0,63})$"
+)
+TIME_INPUT_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$"
+MAX_SEQ = 4611686018427387903  # INT64_MAX / 2, the bound of `after` and `cursor` on the events list
+
+RATE_HEADERS = {
+    "X-Request-Id": HDR("X-Request-Id"),
+    "X-RateLimit-Limit": HDR("X-RateLimit-Limit"),
+    "X-RateLimit-Remaining": HDR("X-RateLimit-Remaining"),
+    "X-RateLimit-Reset": HDR("X-RateLimit-Reset"),
+}
+ID_HEADER = {"X-Request-Id": HDR("X-Request-Id")}
+
+
+def envelope(data_schema, description=None):
+    s = {
+        "type": "object",
+        "required": ["data", "error"],
+        "properties": {"data": data_schema, "error": {"type": "null"}},
+    }
+    if description:
+        s["description"] = description
+    return s
+
+
+def ok(schema_name, description, authenticated=True, example=None):
+    content = {"schema": REF(schema_name)}
+    if example is not None:
+        content["example"] = example
+    return {
+        "description": description,
+        "headers": RATE_HEADERS if authenticated else ID_HEADER,
+        "content": {"application/json": content},
+    }
+
+
+def errors(*codes):
+    names = {
+        400: "BadRequest",
+        401: "Unauthenticated",
+        403: "Forbidden",
+        404: "NotFound",
+        409: "Conflict",
+        413: "PayloadTooLarge",
+        429: "RateLimited",
+        500: "Internal",
+        503: "Unavailable",
+    }
+    return {str(c): RESP(names[c]) for c in codes}
+
+
+def json_body(schema_name, example):
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": REF(schema_name), "example": example}},
+    }
+
+
+BEARER = [{"bearerAuth": []}]
+
+# ---------------------------------------------------------------- examples (taken from a running server)
+RUN_ID = "01a20bef-330d-7b45-946c-3b87f79b4cbe"
+AGENT_ID = "01a20bee-7983-71c1-87e2-71a6be72dfbc"
+TASK_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
+
+RUN_EXAMPLE = {
+    "id": RUN_ID,
+    "agent_id": AGENT_ID,
+    "agent_slug": "research-agent",
+    "agent_version": None,
+    "status": "completed",
+    "source": "ingest",
+    "trigger_type": "sdk",
+    "external_run_id": "job_8f2a",
+    "input": {"invoiceId": "INV-001"},
+    "output": {"total": 1234.5},
+    "error_message": None,
+    "error_detail": None,
+    "parent_run_id": None,
+    "session_id": None,
+    "schedule_id": None,
+    "event_count": 5,
+    "prompt_tokens": 0,
+    "completion_tokens": 0,
+    "total_tokens": 0,
+    "cost_usd": 0.0,
+    "model": None,
+    "budget_warning": None,
+    "created_at": "2026-11-24T05:02:35.276Z",
+    "started_at": "2026-11-24T05:02:35.276Z",
+    "ended_at": "2026-11-24T05:02:42.859Z",
+    "updated_at": "2026-11-24T05:02:42.859Z",
+    "duration_ms": 7583,
+}
+TASK_EXAMPLE = {
+    "id": TASK_ID,
+    "run_id": RUN_ID,
+    "name": "parse-pdf",
+    "status": "completed",
+    "input": {"file": "report.pdf"},
+    "output": {"pages": 3},
+    "created_at": "2026-11-24T05:02:35.530Z",
+    "updated_at": "2026-11-24T05:02:35.547Z",
+}
+AGENT_EXAMPLE = {
+    "id": AGENT_ID,
+    "slug": "research-agent",
+    "name": "Research Agent",
+    "description": "",
+    "runtime": "external",
+    "status": "active",
+    "source": "ingest",
+    "current_version": None,
+    "monthly_budget_usd": None,
+    "created_at": "2026-11-24T05:01:47.779Z",
+    "updated_at": "2026-11-24T05:01:47.779Z",
+}
+EVENT_EXAMPLE = {
+    "sequence_number": 1,
+    "type": "run_start",
+    "level": "info",
+    "payload": {"input": {"invoiceId": "INV-001"}, "trigger_type": "sdk", "external_run_id": "job_8f2a"},
+    "occurred_at": "2026-11-24T05:02:35.276Z",
+    "received_at": "2026-11-24T05:02:35.276Z",
+}
+
+# ---------------------------------------------------------------- schemas
+nullable_uuid = {"type": ["string", "null"], "format": "uuid"}
+timestamp = REF("Timestamp")
+nullable_timestamp = {"type": ["string", "null"], "format": "date-time", "description": "ISO-8601 UTC with milliseconds, or null."}
+
+schemas = {
+    "Uuid": {
+        "type": "string",
+        "format": "uuid",
+        "pattern": UUID_PATTERN,
+        "description": "Canonical 8-4-4-4-12 hex UUID, either case on input; always lower-case on output.",
+        "example": RUN_ID,
+    },
+    "Timestamp": {
+        "type": "string",
+        "format": "date-time",
+        "description": "ISO-8601 UTC with milliseconds.",
+        "example": "2026-05-11T20:00:00.000Z",
+    },
+    "TimeInput": {
+        "type": "string",
+        "pattern": TIME_INPUT_PATTERN,
+        "description": (
+            "ISO-8601 time YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|+HHMM]. Without an offset the time is read as UTC. "
+            "Up to 9 fraction digits (stored to the microsecond). Impossible dates (2026-02-30) are refused."
+        ),
+        "example": "2026-05-11T20:00:00.000Z",
+    },
+    "AgentRef": {
+        "type": "string",
+        "pattern": AGENT_REF_PATTERN,
+        "description": "An agent UUID, or an agent slug ([a-z0-9][a-z0-9-]{0,63}).",
+        "example": "research-agent",
+    },
+    "ErrorCode": {
+        "type": "string",
+        "enum": [
+            "UNAUTHENTICATED",
+            "FORBIDDEN",
+            "NOT_FOUND",
+            "METHOD_NOT_ALLOWED",
+            "REQUEST_TIMEOUT",
+            "VALIDATION_ERROR",
+            "CONFLICT",
+            "PAYLOAD_TOO_LARGE",
+            "HEADERS_TOO_LARGE",
+            "RATE_LIMITED",
+            "INTERNAL",
+            "UNAVAILABLE",
+        ],
+        "description": (
+            "UNAUTHENTICATED 401, FORBIDDEN 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, REQUEST_TIMEOUT 408, "
+            "VALIDATION_ERROR 400, CONFLICT 409, PAYLOAD_TOO_LARGE 413, HEADERS_TOO_LARGE 431, RATE_LIMITED 429, "
+            "INTERNAL 500, UNAVAILABLE 503."
+        ),
+    },
+    "Error": {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": REF("ErrorCode"),
+            "message": {"type": "string", "description": "What went wrong and what to fix; for one bad field it reads \"<field>: <problem>\"."},
+            "details": {
+                "type": "object",
+                "description": (
+                    "Present on VALIDATION_ERROR about a named field: {\"field\": \"events[2].type\"}; for unknown body "
+                    "fields also \"unknown_fields\" (all of them)."
+                ),
+                "properties": {
+                    "field": {"type": "string"},
+                    "unknown_fields": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "ErrorEnvelope": {
+        "type": "object",
+        "required": ["data", "error"],
+        "properties": {"data": {"type": "null"}, "error": REF("Error")},
+        "example": {
+            "data": None,
+            "error": {"code": "VALIDATION_ERROR", "message": "run_id: required", "details": {"field": "run_id"}},
+        },
+    },
+    "RunStatus": {
+        "type": "string",
+        "enum": ["queued", "running", "awaiting_approval", "awaiting_input", "completed", "failed", "cancelled"],
+        "description": "completed, failed and cancelled are terminal: a run in one of them never changes again.",
+    },
+    "EventLevel": {"type": "string", "enum": ["debug", "info", "warn", "error"]},
+    "TaskStatus": {
+        "type": "string",
+        "enum": ["pending", "running", "completed", "failed", "skipped"],
+        "description": "completed, failed and skipped are final: a task in one of them keeps that status.",
+    },
+    "TriggerType": {"type": "string", "enum": ["manual", "scheduled", "webhook", "sdk"]},
+    "Run": {
+        "type": "object",
+        "description": "A run, hosted or ingested.",
+        "required": list(RUN_EXAMPLE.keys()),
+        "properties": {
+            "id": REF("Uuid"),
+            "agent_id": REF("Uuid"),
+            "agent_slug": {"type": "string"},
+            "agent_version": {"type": ["integer", "null"], "description": "The agent version the run ran (hosted runs); null for ingested runs."},
+            "status": REF("RunStatus"),
+            "source": {
+                "type": "string",
+                "enum": ["ingest", "legacy", "hosted"],
+                "description": "ingest: POST /api/ingest/v1/run/start; legacy: POST /api/ingest; hosted: run by the server.",
+            },
+            "trigger_type": {"type": "string", "description": "manual, scheduled, webhook or sdk (legacy runs: always sdk)."},
+            "external_run_id": {
+                "type": ["string", "null"],
+                "description": "The caller's correlation id (v1 ingest), or the sdk_run_id (legacy runs).",
+            },
+            "input": {"type": "object", "description": "The run's input ({} when none was given)."},
+            "output": {"description": "Any JSON value; null until the run completes."},
+            "error_message": {"type": ["string", "null"]},
+            "error_detail": {
+                "type": ["object", "null"],
+                "description": "v1 fail: the error_detail sent; legacy error event: the whole event payload.",
+            },
+            "parent_run_id": nullable_uuid,
+            "session_id": nullable_uuid,
+            "schedule_id": nullable_uuid,
+            "event_count": {"type": "integer", "minimum": 0, "description": "The last sequence_number of the run's timeline."},
+            "prompt_tokens": {"type": "integer", "minimum": 0},
+            "completion_tokens": {"type": "integer", "minimum": 0},
+            "total_tokens": {"type": "integer", "minimum": 0},
+            "cost_usd": {"type": "number", "minimum": 0},
+            "model": {"type": ["string", "null"]},
+            "budget_warning": {
+                "type": ["string", "null"],
+                "description": "Set when the run closed while its agent was over its monthly budget.",
+            },
+            "created_at": timestamp,
+            "started_at": nullable_timestamp,
+            "ended_at": nullable_timestamp,
+            "updated_at": timestamp,
+            "duration_ms": {"type": ["integer", "null"], "description": "ended_at - started_at; null while the run is open."},
+        },
+        "example": RUN_EXAMPLE,
+    },
+    "ChildRun": {
+        "type": "object",
+        "description": "Summary of a run whose parent_run_id is this run.",
+        "required": ["id", "agent_id", "agent_slug", "status", "total_tokens", "cost_usd"],
+        "properties": {
+            "id": REF("Uuid"),
+            "agent_id": REF("Uuid"),
+            "agent_slug": {"type": "string"},
+            "status": REF("RunStatus"),
+            "total_tokens": {"type": "integer", "minimum": 0},
+            "cost_usd": {"type": "number", "minimum": 0},
+        },
+    },
+    "RunDetail": {
+        "description": "A run with its tasks (oldest first) and its child runs (oldest first).",
+        "allOf": [
+            REF("Run"),
+            {
+                "type": "object",
+                "required": ["tasks", "child_runs"],
+                "properties": {
+                    "tasks": {"type": "array", "items": REF("Task")},
+                    "child_runs": {"type": "array", "items": REF("ChildRun")},
+                },
+            },
+        ],
+    },
+    "Event": {
+        "type": "object",
+        "required": ["sequence_number", "type", "level", "payload", "occurred_at", "received_at"],
+        "properties": {
+            "sequence_number": {"type": "integer", "minimum": 1, "description": "Starts at 1 per run, no gaps."},
+            "type": {"type": "string"},
+            "level": REF("EventLevel"),
+            "payload": {"type": "object"},
+            "occurred_at": timestamp,
+            "received_at": timestamp,
+        },
+        "example": EVENT_EXAMPLE,
+    },
+    "Task": {
+        "type": "object",
+        "required": ["id", "run_id", "name", "status", "input", "output", "created_at", "updated_at"],
+        "properties": {
+            "id": REF("Uuid"),
+            "run_id": REF("Uuid"),
+            "name": {"type": "string"},
+            "status": REF("TaskStatus"),
+            "input": {"description": "Any JSON value; null when never given."},
+            "output": {"description": "Any JSON value; null when never given."},
+            "created_at": timestamp,
+            "updated_at": timestamp,
+        },
+        "example": TASK_EXAMPLE,
+    },
+    "Agent": {
+        "type": "object",
+        "required": list(AGENT_EXAMPLE.keys()),
+        "properties": {
+            "id": REF("Uuid"),
+            "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "runtime": {"type": "string", "enum": ["hosted", "external"]},
+            "status": {"type": "string", "enum": ["active", "paused"]},
+            "source": {
+                "type": "string",
+                "enum": ["ingest", "api", "file"],
+                "description": "ingest: auto-registered by a legacy run_start (or by `agentos keys create --agent`).",
+            },
+            "current_version": {"type": ["integer", "null"]},
+            "monthly_budget_usd": {"type": ["number", "null"], "minimum": 0, "description": "null: no budget, never a warning."},
+            "created_at": timestamp,
+            "updated_at": timestamp,
+        },
+        "example": AGENT_EXAMPLE,
+    },
+    "RunPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("Run")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The last item's id when the page is full (pass it as cursor); null when the page is not full.",
+            },
+        },
+    },
+    "EventPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("Event")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "The last item's sequence_number, as a string, when the page is full (pass it as after or cursor); null when the page is not full.",
+                "example": "100",
+            },
+        },
+    },
+    "AgentPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("Agent")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The last item's id when the page is full (pass it as cursor); null when the page is not full.",
+            },
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "database"],
+        "properties": {"status": {"const": "ok"}, "database": {"const": "ok"}},
+    },
+    "RunStarted": {
+        "type": "object",
+        "required": ["run_id"],
+        "properties": {
+            "run_id": REF("Uuid"),
+            "budget_warning": {
+                "type": "string",
+                "description": "Only when the agent's spend this calendar month (UTC) is over its monthly budget.",
+                "example": "Agent 'research-agent' has exceeded its budget of $10.00",
+            },
+        },
+    },
+    "EventsAccepted": {
+        "type": "object",
+        "required": ["run_id", "accepted", "first_sequence_number", "last_sequence_number"],
+        "properties": {
+            "run_id": REF("Uuid"),
+            "accepted": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "first_sequence_number": {"type": "integer", "minimum": 1},
+            "last_sequence_number": {"type": "integer", "minimum": 1},
+        },
+    },
+    "HealthEnvelope": envelope(REF("Health")),
+    "RunStartedEnvelope": envelope(REF("RunStarted")),
+    "EventsAcceptedEnvelope": envelope(REF("EventsAccepted")),
+    "RunEnvelope": envelope(REF("Run")),
+    "RunDetailEnvelope": envelope(REF("RunDetail")),
+    "TaskEnvelope": envelope(REF("Task")),
+    "AgentEnvelope": envelope(REF("Agent")),
+    "RunPageEnvelope": envelope(REF("RunPage")),
+    "EventPageEnvelope": envelope(REF("EventPage")),
+    "AgentPageEnvelope": envelope(REF("AgentPage")),
+    # ------------------------------------------------------------ request bodies
+    "RunStartRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "agent_id": {
+                "allOf": [REF("AgentRef")],
+                "description": "Required with a workspace key; with an agent key it defaults to the key's agent and may only name that agent.",
+            },
+            "trigger_type": {"allOf": [REF("TriggerType")], "default": "sdk"},
+            "input": {"type": "object", "default": {}},
+            "external_run_id": {
+                "type": "string",
+                "maxLength": 255,
+                "description": "Your correlation id (at most 255 bytes), stored on the run as external_run_id. Not unique.",
+            },
+        },
+    },
+    "EventInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type"],
+        "properties": {
+            "type": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "Any type string (at most 200 bytes): a core type (step, tool_call, ...) or your own (invoice.fetched). Recording run_end or error here does not close the run.",
+            },
+            "level": {"allOf": [REF("EventLevel")], "default": "info"},
+            "payload": {"type": "object", "default": {}},
+            "occurred_at": {"allOf": [REF("TimeInput")], "description": "Defaults to the time the server stores the event."},
+        },
+    },
+    "EventsRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["run_id", "events"],
+        "properties": {
+            "run_id": REF("Uuid"),
+            "events": {"type": "array", "minItems": 1, "maxItems": 1000, "items": REF("EventInput")},
+        },
+    },
+    "RunCompleteRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["run_id"],
+        "properties": {"run_id": REF("Uuid"), "output": {"type": "object", "default": {}}},
+    },
+    "RunFailRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["run_id", "error_message"],
+        "properties": {
+            "run_id": REF("Uuid"),
+            "error_message": {"type": "string", "minLength": 1},
+            "error_detail": {"type": "object"},
+        },
+    },
+    "TaskInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "name", "status"],
+        "properties": {
+            "id": {"allOf": [REF("Uuid")], "description": "Chosen by you; unique in the workspace. The same id again updates the task."},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "At most 200 bytes."},
+            "status": REF("TaskStatus"),
+            "input": {"description": "Any JSON value; when omitted on an update the stored input is kept."},
+            "output": {"description": "Any JSON value; when omitted on an update the stored output is kept."},
+        },
+    },
+    "TaskUpsertRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["run_id", "task"],
+        "properties": {"run_id": REF("Uuid"), "task": REF("TaskInput")},
+    },
+    "LegacyEventType": {
+        "type": "string",
+        "enum": ["run_start", "step", "tool_call", "error", "run_end", "human_input_requested", "human_input_received"],
+    },
+    "LegacyIngestRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["event_type", "sdk_run_id", "payload"],
+        "properties": {
+            "event_type": REF("LegacyEventType"),
+            "sdk_run_id": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "description": "Your run id (at most 255 bytes); one run_start per sdk_run_id per workspace.",
+            },
+            "payload": {
+                "type": "object",
+                "description": (
+                    "Stored as the event payload. Read by the server: run_start input (object: the run's input); "
+                    "run_end output, prompt_tokens, completion_tokens, total_tokens (non-negative integers; total "
+                    "defaults to prompt + completion), cost_usd (non-negative number), model (string); error "
+                    "error_message (string). Use {} when the event carries nothing."
+                ),
+            },
+            "agent_name": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "Read on run_start only. Workspace key: required; the agent with slug = slugified name is used, "
+                    "registered as an external agent when missing. Agent key: optional; must be the key's agent "
+                    "(its name, or a name that slugifies to its slug), else 403."
+                ),
+            },
+            "occurred_at": {"allOf": [REF("TimeInput")], "description": "Defaults to the time the server stores the event."},
+        },
+    },
+    "LegacyIngestResponse": {
+        "type": "object",
+        "description": "Not enveloped (the seed's shape). Errors still use ErrorEnvelope.",
+        "additionalProperties": False,
+        "required": ["status", "event_id"],
+        "properties": {
+            "status": {"const": "ok"},
+            "event_id": {"type": "integer", "minimum": 1, "description": "Global id of the stored event."},
+            "budget_warning": {
+                "type": "string",
+                "description": "Only when the run's agent has spent more than its monthly budget this calendar month (UTC).",
+            },
+        },
+        "example": {"status": "ok", "event_id": 42, "budget_warning": "Agent 'my-agent' has exceeded its budget of $10.00"},
+    },
+}
+
+
+def err_response(description, extra_headers=None, rate=True, example=None):
+    headers = dict(RATE_HEADERS if rate else ID_HEADER)
+    if extra_headers:
+        headers.update(extra_headers)
+    content = {"schema": REF("ErrorEnvelope")}
+    if example:
+        content["example"] = example
+    return {"description": description, "headers": headers, "content": {"application/json": content}}
+
+
+def ex(code, message, field=None):
+    e = {"code": code, "message": message}
+    if field:
+        e["details"] = {"field": field}
+    return {"data": None, "error": e}
+
+
+responses = {
+    "BadRequest": err_response(
+        "VALIDATION_ERROR: malformed body (not JSON, not an object, invalid UTF-8, nested deeper than 64), a missing, "
+        "mistyped or unknown field, an unknown, repeated, empty or invalid query parameter, a path id that is not a "
+        "UUID, or a malformed HTTP request.",
+        example=ex("VALIDATION_ERROR", "events[0].level: must be one of debug, info, warn, error (got \"fatal\")", "events[0].level"),
+    ),
+    "Unauthenticated": err_response(
+        "UNAUTHENTICATED: missing, malformed (bad checksum), unknown or revoked key. No rate-limit headers.",
+        rate=False,
+        example=ex("UNAUTHENTICATED", "Invalid or revoked key."),
+    ),
+    "Forbidden": err_response(
+        "FORBIDDEN: an agent key used on another agent's run or agent.",
+        example=ex("FORBIDDEN", "this agent key belongs to another agent"),
+    ),
+    "NotFound": err_response(
+        "NOT_FOUND: no such run or agent in the caller's workspace.",
+        example=ex("NOT_FOUND", "run 01a20bef-5174-7f67-89ff-974de061380d not found"),
+    ),
+    "Conflict": err_response(
+        "CONFLICT: the state does not allow it (the run is already closed, a task id of another run, a finished task "
+        "changing status, a second legacy run_start for an sdk_run_id).",
+        example=ex("CONFLICT", "run 01a20bef-330d-7b45-946c-3b87f79b4cbe is already completed: a run closes exactly once"),
+    ),
+    "PayloadTooLarge": err_response(
+        "PAYLOAD_TOO_LARGE: body over the limit (default 1 MiB, --max-body-bytes). Sent by the HTTP layer before "
+        "routing and authentication, without rate-limit headers; the connection is closed.",
+        rate=False,
+        example=ex("PAYLOAD_TOO_LARGE", "body is over the limit of 1048576 bytes"),
+    ),
+    "RateLimited": err_response(
+        "RATE_LIMITED: over the per-key rate (default 200 requests/minute). Retry-After says when to retry.",
+        extra_headers={"Retry-After": HDR("Retry-After")},
+        example=ex("RATE_LIMITED", "over 200 requests per minute for this key; retry in 1 s"),
+    ),
+    "Internal": err_response(
+        "INTERNAL: a bug; the message quotes the request id.",
+        rate=False,
+        example=ex("INTERNAL", "internal error; quote request id 01a20bef-8e68-7334-b731-46a415e2fc98"),
+    ),
+    "Unavailable": err_response(
+        "UNAVAILABLE: the database is unreachable or the server is shutting down; safe to retry.",
+        rate=False,
+        example=ex("UNAVAILABLE", "the database is unavailable; retry later"),
+    ),
+    "HeadersTooLarge": err_response(
+        "HEADERS_TOO_LARGE (431): request headers over 16 KiB. Sent by the HTTP layer on any path before routing; "
+        "the connection is closed.",
+        rate=False,
+        example=ex("HEADERS_TOO_LARGE", "request headers are larger than 16384 bytes"),
+    ),
+    "RequestTimeout": err_response(
+        "REQUEST_TIMEOUT (408): the request headers did not arrive within 10 s of its first byte, or the body within "
+        "30 s. Sent by the HTTP layer on any path; the connection is closed.",
+        rate=False,
+        example=ex("REQUEST_TIMEOUT", "the request headers did not arrive in time"),
+    ),
+    "MethodNotAllowed": err_response(
+        "METHOD_NOT_ALLOWED (405): the path exists but not with this method; the Allow header lists the methods.",
+        extra_headers={"Allow": HDR("Allow")},
+        rate=False,
+        example=ex("METHOD_NOT_ALLOWED", "DELETE is not allowed on /api/v1/runs (allowed: GET)"),
+    ),
+}
+
+headers = {
+    "X-Request-Id": {
+        "description": "On every response. The incoming X-Request-Id when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID.",
+        "schema": {"type": "string"},
+    },
+    "X-RateLimit-Limit": {
+        "description": "Requests per minute allowed for this key (per server process). Absent when rate limiting is off.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests this key may still send right now.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-RateLimit-Reset": {
+        "description": "Seconds until the key's allowance is full again (not a timestamp).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Retry-After": {
+        "description": "On 429: seconds until one more request is allowed.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Allow": {"description": "On 405: the methods the path accepts.", "schema": {"type": "string"}},
+}
+
+parameters = {
+    "RunIdPath": {
+        "name": "runId",
+        "in": "path",
+        "required": True,
+        "description": "The run's UUID (not a UUID: 400).",
+        "schema": REF("Uuid"),
+    },
+    "AgentIdPath": {
+        "name": "agentId",
+        "in": "path",
+        "required": True,
+        "description": "The agent's UUID or slug.",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "Limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "Page size.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+    "IdCursor": {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "next_cursor of the previous page: items with a smaller id (older) follow.",
+        "schema": REF("Uuid"),
+    },
+}
+
+# ---------------------------------------------------------------- paths
+paths = {}
+
+paths["/health"] = {
+    "get": {
+        "operationId": "getHealth",
+        "summary": "Liveness and database reachability",
+        "description": "No key needed, not rate-limited. Query parameters are ignored.",
+        "tags": ["service"],
+        "security": [],
+        "responses": {
+            "200": ok("HealthEnvelope", "The server is up and the database answers.", authenticated=False,
+                      example={"data": {"status": "ok", "database": "ok"}, "error": None}),
+            "503": RESP("Unavailable"),
+        },
+    }
+}
+
+paths["/openapi.json"] = {
+    "get": {
+        "operationId": "getOpenApi",
+        "summary": "This OpenAPI document",
+        "description": "No key needed, not rate-limited. Not enveloped.",
+        "tags": ["service"],
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "The OpenAPI 3.1 document.",
+                "headers": ID_HEADER,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    }
+}
+
+paths["/metrics"] = {
+    "get": {
+        "operationId": "getMetrics",
+        "summary": "Prometheus metrics",
+        "description": (
+            "Prometheus text format 0.0.4, not enveloped. Needs a key (workspace or agent) and counts against its rate "
+            "limit. Metrics: agentos_http_requests_total{route,method,status}, "
+            "agentos_http_request_duration_seconds{route} (histogram), agentos_db_pool_connections{state}, "
+            "agentos_db_pool_waiting."
+        ),
+        "tags": ["service"],
+        "security": BEARER,
+        "responses": {
+            "200": {
+                "description": "The metrics.",
+                "headers": RATE_HEADERS,
+                "content": {
+                    "text/plain; version=0.0.4; charset=utf-8": {
+                        "schema": {"type": "string"},
+                        "example": "# HELP agentos_db_pool_waiting Transactions waiting for a database connection.\n# TYPE agentos_db_pool_waiting gauge\nagentos_db_pool_waiting 0\n",
+                    }
+                },
+            },
+            **errors(401, 429, 503),
+        },
+    }
+}
+
+paths["/api/ingest/v1/run/start"] = {
+    "post": {
+        "operationId": "ingestStartRun",
+        "summary": "Open an ingested run",
+        "description": (
+            "Creates a run with status running (source ingest) and records its first event, run_start, with payload "
+            "{input, trigger_type, external_run_id?}."
+        ),
+        "tags": ["ingest"],
+        "security": BEARER,
+        "requestBody": json_body(
+            "RunStartRequest",
+            {"agent_id": "research-agent", "trigger_type": "sdk", "input": {"invoiceId": "INV-001"}, "external_run_id": "job_8f2a"},
+        ),
+        "responses": {
+            "201": ok("RunStartedEnvelope", "The run is open.", example={"data": {"run_id": RUN_ID}, "error": None}),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/ingest/v1/events"] = {
+    "post": {
+        "operationId": "ingestAppendEvents",
+        "summary": "Append a batch of events to an open run",
+        "description": (
+            "Stores the events in the order given, with consecutive server-assigned sequence numbers, all or none. "
+            "Events never change the run's status (only run/complete and run/fail close a run). A closed run: 409."
+        ),
+        "tags": ["ingest"],
+        "security": BEARER,
+        "requestBody": json_body(
+            "EventsRequest",
+            {
+                "run_id": RUN_ID,
+                "events": [
+                    {
+                        "type": "step.completed",
+                        "level": "info",
+                        "payload": {"step": "fetch-data", "rows": 42},
+                        "occurred_at": "2026-05-11T20:00:00.000Z",
+                    }
+                ],
+            },
+        ),
+        "responses": {
+            "200": ok(
+                "EventsAcceptedEnvelope",
+                "The events are stored.",
+                example={"data": {"run_id": RUN_ID, "accepted": 1, "first_sequence_number": 2, "last_sequence_number": 2}, "error": None},
+            ),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/ingest/v1/run/complete"] = {
+    "post": {
+        "operationId": "ingestCompleteRun",
+        "summary": "Close a run as completed",
+        "description": "Records a run_end event with payload {output} and closes the run (status completed, output stored). A run closes exactly once: 409 when it is already closed.",
+        "tags": ["ingest"],
+        "security": BEARER,
+        "requestBody": json_body("RunCompleteRequest", {"run_id": RUN_ID, "output": {"total": 1234.5}}),
+        "responses": {
+            "200": ok("RunEnvelope", "The closed run.", example={"data": RUN_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/ingest/v1/run/fail"] = {
+    "post": {
+        "operationId": "ingestFailRun",
+        "summary": "Close a run as failed",
+        "description": (
+            "Records an error event (level error) with payload {error_type: \"RunFailed\", error_message, "
+            "error_detail?} and closes the run (status failed, error_message and error_detail stored). 409 when the "
+            "run is already closed."
+        ),
+        "tags": ["ingest"],
+        "security": BEARER,
+        "requestBody": json_body("RunFailRequest", {"run_id": RUN_ID, "error_message": "Something went wrong", "error_detail": {"step": "fetch"}}),
+        "responses": {
+            "200": ok("RunEnvelope", "The closed run."),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/ingest/v1/tasks"] = {
+    "post": {
+        "operationId": "ingestUpsertTask",
+        "summary": "Create or update a task of an open run",
+        "description": (
+            "Upsert by task id. An update sets name and status, and input/output when given. 409 when the run is "
+            "closed, when the id belongs to a task of another run, or when the task already has a final status "
+            "(completed, failed, skipped) and a different status is sent (sending the same final status again is "
+            "accepted)."
+        ),
+        "tags": ["ingest"],
+        "security": BEARER,
+        "requestBody": json_body(
+            "TaskUpsertRequest",
+            {"run_id": RUN_ID, "task": {"id": TASK_ID, "name": "parse-pdf", "status": "running", "input": {"file": "report.pdf"}}},
+        ),
+        "responses": {
+            "200": ok("TaskEnvelope", "The task as stored.", example={"data": TASK_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/ingest"] = {
+    "post": {
+        "operationId": "ingestLegacyEvent",
+        "summary": "Legacy single-event ingest",
+        "description": (
+            "One event per request; runs are keyed by your sdk_run_id (legacy runs only). run_start creates the run "
+            "(status running); any other type needs an open run with that sdk_run_id (unknown: 404, closed: 409). "
+            "Status effects: run_end closes it as completed (output = payload.output, tokens, cost and model added "
+            "to the run, cost added to the agent's month); error closes it as failed (error_message = "
+            "payload.error_message, error_detail = payload); human_input_requested sets awaiting_input; "
+            "human_input_received sets running; step and tool_call change nothing. error events are stored with "
+            "level error, all others info. The success body is NOT enveloped; errors are."
+        ),
+        "tags": ["legacy-ingest"],
+        "security": BEARER,
+        "requestBody": json_body(
+            "LegacyIngestRequest",
+            {
+                "event_type": "run_start",
+                "sdk_run_id": "run_a1b2c3",
+                "agent_name": "research-agent",
+                "payload": {"framework": "langgraph", "input": {"query": "What is the weather in Zurich?"}},
+            },
+        ),
+        "responses": {
+            "200": {
+                "description": "The event is stored.",
+                "headers": RATE_HEADERS,
+                "content": {"application/json": {"schema": REF("LegacyIngestResponse")}},
+            },
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/runs"] = {
+    "get": {
+        "operationId": "listRuns",
+        "summary": "List runs, newest first",
+        "description": "An agent key sees only its own agent's runs (agent_id naming another agent: 403).",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": [
+            {
+                "name": "agent_id",
+                "in": "query",
+                "required": False,
+                "description": "Agent UUID or slug; unknown in the workspace: 404.",
+                "schema": {"type": "string", "minLength": 1},
+            },
+            {"name": "status", "in": "query", "required": False, "schema": REF("RunStatus")},
+            {"name": "session_id", "in": "query", "required": False, "schema": REF("Uuid")},
+            {"name": "parent_run_id", "in": "query", "required": False, "schema": REF("Uuid")},
+            {"name": "trigger_type", "in": "query", "required": False, "schema": REF("TriggerType")},
+            {"name": "schedule_id", "in": "query", "required": False, "schema": REF("Uuid")},
+            PARAM("IdCursor"),
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("RunPageEnvelope", "A page of runs."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/runs/{runId}"] = {
+    "get": {
+        "operationId": "getRun",
+        "summary": "One run with its tasks and child runs",
+        "description": "No query parameters. Another workspace's run: 404; another agent's run with an agent key: 403.",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": [PARAM("RunIdPath")],
+        "responses": {
+            "200": ok("RunDetailEnvelope", "The run."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/runs/{runId}/events"] = {
+    "get": {
+        "operationId": "listRunEvents",
+        "summary": "The run's stored timeline, in sequence order",
+        "description": "Events with sequence_number greater than after (or cursor; giving both is 400).",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": [
+            PARAM("RunIdPath"),
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "Return events with sequence_number > after.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "default": 0},
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "Same as after; pass the previous page's next_cursor.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            },
+        ],
+        "responses": {
+            "200": ok("EventPageEnvelope", "A page of events.",
+                      example={"data": {"items": [EVENT_EXAMPLE], "next_cursor": None}, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/agents"] = {
+    "get": {
+        "operationId": "listAgents",
+        "summary": "List agents, newest first",
+        "description": "An agent key sees only its own agent (one item on the first page; any cursor gives an empty page).",
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("IdCursor"), PARAM("Limit")],
+        "responses": {
+            "200": ok("AgentPageEnvelope", "A page of agents.",
+                      example={"data": {"items": [AGENT_EXAMPLE], "next_cursor": None}, "error": None}),
+            **errors(400, 401, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/agents/{agentId}"] = {
+    "get": {
+        "operationId": "getAgent",
+        "summary": "One agent, by UUID or slug",
+        "description": "No query parameters. Unknown in the workspace: 404; another agent with an agent key: 403.",
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("AgentIdPath")],
+        "responses": {
+            "200": ok("AgentEnvelope", "The agent.", example={"data": AGENT_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+DESCRIPTION = """\
+The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, and reading runs, timelines and agents.
+The user guide is docs/api.md.
+
+Conventions
+- JSON in, JSON out, UTF-8. Every JSON response is the envelope {"data": ..., "error": ...} with exactly one of
+  the two non-null. Exceptions: the success body of POST /api/ingest (the legacy seed shape), /openapi.json and
+  /metrics.
+- Errors: {"data": null, "error": {"code", "message", "details"?}}; see the ErrorCode schema for codes and statuses.
+- Request bodies are strict: unknown fields are refused (400, all of them named in details.unknown_fields), a JSON
+  null counts as an absent field, the body must be a JSON object of valid UTF-8 nested at most 64 levels deep.
+  The Content-Type of a request is not checked.
+- Query parameters are strict on the /api routes: unknown, repeated or empty parameters are refused (400).
+- Times are ISO-8601 UTC with milliseconds on output.
+- Every response carries X-Request-Id. Authenticated routes carry X-RateLimit-Limit, X-RateLimit-Remaining and
+  X-RateLimit-Reset (seconds until the allowance is full again), and Retry-After on 429.
+
+Rate limit: 200 requests per minute per key by default (GCRA, bursts up to the full limit), counted per server
+process: several servers behind a load balancer each allow the full rate. --rate-limit / AGENTOS_RATE_LIMIT
+(0 turns it off, and the X-RateLimit headers with it).
+
+Connection-level answers, on any path before routing and authentication (no rate-limit headers, connection
+closed): body over 1 MiB (--max-body-bytes) 413 PAYLOAD_TOO_LARGE; headers over 16 KiB 431 HEADERS_TOO_LARGE;
+headers not complete 10 s after the request's first byte, or body not complete after 30 s, 408 REQUEST_TIMEOUT;
+malformed HTTP 400. An unknown path is 404 NOT_FOUND; a known path with another method is 405
+METHOD_NOT_ALLOWED with an Allow header. Idle keep-alive connections are closed after 60 s.
+"""
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "AgentOS",
+        "version": "0.1.0",
+        "description": DESCRIPTION,
+    },
+    "servers": [{"url": "http://127.0.0.1:8080", "description": "agentos serve / agentos dev default --listen"}],
+    "security": BEARER,
+    "tags": [
+        {"name": "service", "description": "Health, this document, metrics."},
+        {"name": "ingest", "description": "The v1 ingest API for agents that run elsewhere (the server only observes)."},
+        {"name": "legacy-ingest", "description": "The single legacy endpoint of the original SDKs."},
+        {"name": "runs", "description": "Reading runs and their timelines."},
+        {"name": "agents", "description": "Reading agents."},
+    ],
+    "paths": paths,
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": (
+                    "Authorization: Bearer <key>. Workspace keys aos_ws_... can do everything in their workspace; "
+                    "agent keys aos_agent_... only touch their own agent and its runs. A key is the kind prefix, "
+                    "30 base62 characters and a 6-character base62 CRC-32 checksum; the server stores only its "
+                    "SHA-256. Missing, malformed, unknown and revoked keys all get the same 401."
+                ),
+            }
+        },
+        "schemas": schemas,
+        "responses": responses,
+        "parameters": parameters,
+        "headers": headers,
+    },
+}
+
+if __name__ == "__main__":
+    text = json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
+    assert ")agentos_embed\"" not in text
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "api", "openapi.json")
+    with open(out, "w") as f:
+        f.write(text)
+    print(len(text), "bytes,", len(paths), "paths")
