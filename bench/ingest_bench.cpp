@@ -6,24 +6,24 @@
 // its own run, post event batches for S seconds. Then the same batches are inserted directly with libpq by C
 // threads, one statement per batch (the statement the server runs: store::EventAppendSql()). Prints one table.
 
-#include <arpa/inet.h>
-#include <libpq-fe.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "runtime/store/event_repo.hpp"
 
@@ -157,12 +157,15 @@ Cell RunHttp(const Options& o, int concurrency, int batch, const std::string& ag
     for (int t = 0; t < concurrency; ++t) {
         threads.emplace_back([&, t] {
             Connection c(o.port);
-            const std::string body = R"({"run_id":")" + runs[static_cast<std::size_t>(t)] + R"(","events":)" + events + "}";
+            const std::string body =
+                R"({"run_id":")" + runs[static_cast<std::size_t>(t)] + R"(","events":)" + events + "}";
             std::string resp;
             while (Clock::now() < end) {
                 const auto t0 = Clock::now();
                 const int status = c.Post("/api/ingest/v1/events", o.key, body, resp);
-                lat[static_cast<std::size_t>(t)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+                lat[static_cast<std::size_t>(t)].push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - t0).count()
+                );
                 if (status != 200) {
                     ++errors;
                 }
@@ -206,8 +209,16 @@ Cell RunDirect(const Options& o, int concurrency, int batch, const std::string& 
                 return;
             }
             const std::string run = runs[static_cast<std::size_t>(t)];
-            PGresult* ws = PQexecParams(conn, "SELECT workspace_id::text FROM runs WHERE id = $1::uuid", 1, nullptr,
-                                        std::vector<const char*>{run.c_str()}.data(), nullptr, nullptr, 0);
+            PGresult* ws = PQexecParams(
+                conn,
+                "SELECT workspace_id::text FROM runs WHERE id = $1::uuid",
+                1,
+                nullptr,
+                std::vector<const char*>{run.c_str()}.data(),
+                nullptr,
+                nullptr,
+                0
+            );
             const std::string workspace = PQntuples(ws) == 1 ? PQgetvalue(ws, 0, 0) : "";
             PQclear(ws);
             PQclear(PQprepare(conn, "append", sql.c_str(), 5, nullptr));
@@ -216,7 +227,9 @@ Cell RunDirect(const Options& o, int concurrency, int batch, const std::string& 
             while (Clock::now() < end) {
                 const auto t0 = Clock::now();
                 PGresult* r = PQexecPrepared(conn, "append", 5, params, nullptr, nullptr, 0);
-                lat[static_cast<std::size_t>(t)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+                lat[static_cast<std::size_t>(t)].push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - t0).count()
+                );
                 if (PQresultStatus(r) != PGRES_TUPLES_OK) {
                     ++errors;
                 }
@@ -282,7 +295,9 @@ int main(int argc, char** argv) {
         }
     }
     if (o.port == 0 || o.key.empty() || o.dsn.empty()) {
-        std::fprintf(stderr, "usage: agentos_ingest_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]\n");
+        std::fprintf(
+            stderr, "usage: agentos_ingest_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]\n"
+        );
         return 2;
     }
     try {
@@ -291,28 +306,50 @@ int main(int argc, char** argv) {
         {
             Connection c(o.port);
             std::string body;
-            const std::string setup = R"({"event_type":"run_start","sdk_run_id":"bench-setup-)" + std::to_string(getpid()) +
-                                      R"(","agent_name":"bench-agent","payload":{}})";
+            const std::string setup = R"({"event_type":"run_start","sdk_run_id":"bench-setup-)" +
+                                      std::to_string(getpid()) + R"(","agent_name":"bench-agent","payload":{}})";
             if (c.Post("/api/ingest", o.key, setup, body) != 200) {
                 throw std::runtime_error("cannot register the bench agent: " + body);
             }
         }
         RunHttp(o, 8, 1, agent_id);  // warm-up: connections, prepared statements, caches
 
-        std::printf("\n%-8s %5s %6s %12s %10s %9s %9s %7s\n", "path", "conc", "batch", "events/s", "req/s", "p50 ms", "p99 ms", "errors");
+        std::printf(
+            "\n%-8s %5s %6s %12s %10s %9s %9s %7s\n",
+            "path",
+            "conc",
+            "batch",
+            "events/s",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors"
+        );
+
         struct Row {
             int c;
             int b;
             Cell http;
             Cell direct;
         };
+
         std::vector<Row> rows;
         for (const int batch : {1, 50}) {
             for (const int c : {1, 8, 32}) {
                 Row r{c, batch, RunHttp(o, c, batch, agent_id), RunDirect(o, c, batch, agent_id)};
-                for (const auto& [name, cell] : {std::pair<const char*, const Cell&>{"http", r.http}, {"direct", r.direct}}) {
-                    std::printf("%-8s %5d %6d %12.0f %10.0f %9.2f %9.2f %7d\n", name, c, batch, cell.events_per_s,
-                                cell.requests_per_s, cell.p50_ms, cell.p99_ms, cell.errors);
+                for (const auto& [name, cell] :
+                     {std::pair<const char*, const Cell&>{"http", r.http}, {"direct", r.direct}}) {
+                    std::printf(
+                        "%-8s %5d %6d %12.0f %10.0f %9.2f %9.2f %7d\n",
+                        name,
+                        c,
+                        batch,
+                        cell.events_per_s,
+                        cell.requests_per_s,
+                        cell.p50_ms,
+                        cell.p99_ms,
+                        cell.errors
+                    );
                 }
                 rows.push_back(r);
                 std::fflush(stdout);
@@ -320,7 +357,9 @@ int main(int argc, char** argv) {
         }
         std::printf("\n%5s %6s %22s\n", "conc", "batch", "http / direct events/s");
         for (const auto& r : rows) {
-            std::printf("%5d %6d %21.0f%%\n", r.c, r.b, 100.0 * r.http.events_per_s / std::max(1.0, r.direct.events_per_s));
+            std::printf(
+                "%5d %6d %21.0f%%\n", r.c, r.b, 100.0 * r.http.events_per_s / std::max(1.0, r.direct.events_per_s)
+            );
         }
         if (o.server_pid > 0) {
             const auto [rss, hwm] = Rss(o.server_pid);

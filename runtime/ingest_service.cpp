@@ -217,7 +217,8 @@ net::awaitable<store::AppendResult> IngestService::AppendEvents(
     core::Principal who, std::string run_id, std::vector<store::NewEvent> events
 ) {
     store::AppendResult result;
-    co_await pool_.Transact([&](store::Tx& tx) {
+    // One statement appends the whole batch atomically; only the explanation of a refusal reads more.
+    co_await pool_.Autocommit([&](store::Tx& tx) {
         auto appended = store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), events);
         if (!appended) {
             ExplainNotOpen(tx, who, run_id, "a closed run accepts no more events");

@@ -34,7 +34,7 @@ net::awaitable<core::Principal> Authenticator::Authenticate(const Request& reque
         throw Unauthenticated();
     }
     std::optional<store::ApiKeyRecord> record;
-    co_await pool_.Transact([&](store::Tx& tx) { record = store::ApiKeyRepo(tx).FindByPrefix(parsed->prefix); });
+    co_await pool_.Autocommit([&](store::Tx& tx) { record = store::ApiKeyRepo(tx).FindByPrefix(parsed->prefix); });
     if (!record || record->revoked_at || !core::ConstantTimeEqual(core::Sha256(key), record->key_hash)) {
         throw Unauthenticated();
     }

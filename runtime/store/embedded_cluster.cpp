@@ -47,7 +47,7 @@ int FreePort() {
     return port;
 }
 
-std::string ReadTail(const fs::path& file) {
+std::string ReadFile(const fs::path& file) {
     std::ifstream in(file);
     std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return content;
@@ -194,7 +194,7 @@ void EmbeddedCluster::Start() {
             if (r.exit_code == 0) {
                 port_ = port;
             } else {
-                last = r.output + ReadTail(dir_ / "server.log");
+                last = r.output + ReadFile(dir_ / "server.log");
             }
         }
         if (port_ == 0) {

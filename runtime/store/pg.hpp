@@ -49,9 +49,11 @@ private:
     std::vector<std::optional<std::string>> values_;
 };
 
+/// One database session step: a read-committed transaction (PgPool::Transact), or autocommit statements
+/// (PgPool::Autocommit).
 class Tx {
 public:
-    Tx(pqxx::connection& connection, pqxx::work& work, std::unordered_set<std::string>& prepared)
+    Tx(pqxx::connection& connection, pqxx::transaction_base& work, std::unordered_set<std::string>& prepared)
         : connection_(connection), work_(work), prepared_(prepared) {}
 
     pqxx::result Exec(const Query& query, const Params& params = {});
@@ -59,11 +61,9 @@ public:
     /// Unprepared SQL (migrations, one-off statements); no parameters.
     pqxx::result ExecRaw(const std::string& sql);
 
-    pqxx::work& work() { return work_; }
-
 private:
     pqxx::connection& connection_;
-    pqxx::work& work_;
+    pqxx::transaction_base& work_;
     std::unordered_set<std::string>& prepared_;
 };
 

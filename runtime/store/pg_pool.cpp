@@ -63,7 +63,7 @@ struct PgPool::Impl {
         slot_freed.notify_one();
     }
 
-    void Run(const std::function<void(Tx&)>& fn) {
+    void Run(const std::function<void(Tx&)>& fn, bool autocommit) {
         if (stopped) {
             throw core::Error(core::ErrorCode::kUnavailable, "the server is shutting down");
         }
@@ -82,7 +82,7 @@ struct PgPool::Impl {
 
         for (int attempt = 1;; ++attempt) {
             try {
-                RunOnce(*slot, fn);
+                RunOnce(*slot, fn, autocommit);
                 return;
             } catch (const pqxx::serialization_failure& e) {
                 if (attempt >= kMaxAttempts) {
@@ -98,17 +98,23 @@ struct PgPool::Impl {
         }
     }
 
-    void RunOnce(Slot& slot, const std::function<void(Tx&)>& fn) {
+    void RunOnce(Slot& slot, const std::function<void(Tx&)>& fn, bool autocommit) {
         try {
             if (!slot.connection || !slot.connection->is_open()) {
                 slot.connection.reset();
                 slot.prepared.clear();
                 slot.connection = std::make_unique<pqxx::connection>(dsn);
             }
-            pqxx::work work(*slot.connection);
-            Tx tx(*slot.connection, work, slot.prepared);
-            fn(tx);
-            work.commit();
+            if (autocommit) {
+                pqxx::nontransaction work(*slot.connection);
+                Tx tx(*slot.connection, work, slot.prepared);
+                fn(tx);
+            } else {
+                pqxx::work work(*slot.connection);
+                Tx tx(*slot.connection, work, slot.prepared);
+                fn(tx);
+                work.commit();
+            }
         } catch (const core::Error&) {
             throw;
         } catch (const pqxx::broken_connection& e) {
@@ -141,7 +147,16 @@ PgPool::~PgPool() {
     Stop();
 }
 
+// Plain functions (not coroutines) handing over to Submit: no second frame, no parameter moved between frames.
 net::awaitable<void> PgPool::Transact(std::function<void(Tx&)> fn) {
+    return Submit(std::move(fn), false);
+}
+
+net::awaitable<void> PgPool::Autocommit(std::function<void(Tx&)> fn) {
+    return Submit(std::move(fn), true);
+}
+
+net::awaitable<void> PgPool::Submit(std::function<void(Tx&)> fn, bool autocommit) {
     Impl* impl = impl_.get();
     ++impl->pending;
 
@@ -158,16 +173,19 @@ net::awaitable<void> PgPool::Transact(std::function<void(Tx&)> fn) {
     const std::function<void(Tx&)>* job = &fn;
     std::exception_ptr* out = &error;
     co_await net::async_initiate<const net::use_awaitable_t<>&, void()>(
-        [impl, job, out](auto handler) {
+        [impl, job, out, autocommit](auto handler) {
             auto work = net::prefer(net::get_associated_executor(handler), net::execution::outstanding_work.tracked);
-            net::post(impl->threads, [impl, job, out, work = std::move(work), handler = std::move(handler)]() mutable {
-                try {
-                    impl->Run(*job);
-                } catch (...) {
-                    *out = std::current_exception();
+            net::post(
+                impl->threads,
+                [impl, job, out, autocommit, work = std::move(work), handler = std::move(handler)]() mutable {
+                    try {
+                        impl->Run(*job, autocommit);
+                    } catch (...) {
+                        *out = std::current_exception();
+                    }
+                    net::post(work, std::move(handler));
                 }
-                net::post(work, std::move(handler));
-            });
+            );
         },
         net::use_awaitable
     );
@@ -185,11 +203,11 @@ void PgPool::TransactBlocking(const std::function<void(Tx&)>& fn) {
         ~Pending() { --impl->pending; }
     } pending{impl_.get()};
 
-    impl_->Run(fn);
+    impl_->Run(fn, false);
 }
 
 net::awaitable<void> PgPool::Ping() {
-    co_await Transact([](Tx& tx) { tx.ExecRaw("SELECT 1"); });
+    co_await Autocommit([](Tx& tx) { tx.ExecRaw("SELECT 1"); });
 }
 
 PoolStats PgPool::Stats() const {

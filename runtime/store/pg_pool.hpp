@@ -33,7 +33,11 @@ public:
     /// outputs. Errors come back as core::Error: lost connection → UNAVAILABLE, bad data → VALIDATION_ERROR.
     net::awaitable<void> Transact(std::function<void(Tx&)> fn);
 
-    /// The same on the calling thread's behalf, blocking it. Never call from an I/O thread.
+    /// Like Transact, but without BEGIN/COMMIT: each statement commits on its own. For operations that are one
+    /// statement (an atomic CTE) or plain reads; it saves two round trips on the hot paths (auth, event append).
+    net::awaitable<void> Autocommit(std::function<void(Tx&)> fn);
+
+    /// The same as Transact on the calling thread's behalf, blocking it. Never call from an I/O thread.
     void TransactBlocking(const std::function<void(Tx&)>& fn);
 
     /// SELECT 1 on a pool connection; throws UNAVAILABLE when the database cannot be reached.
@@ -47,6 +51,8 @@ public:
     void Stop();
 
 private:
+    net::awaitable<void> Submit(std::function<void(Tx&)> fn, bool autocommit);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
