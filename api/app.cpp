@@ -17,6 +17,7 @@
 #include "runtime/core/metrics.hpp"
 #include "runtime/ingest_service.hpp"
 #include "runtime/store/migrator.hpp"
+#include "runtime/store/pg_listener.hpp"
 #include "runtime/store/pg_pool.hpp"
 
 namespace agentos::api {
@@ -62,6 +63,7 @@ struct App::Impl {
     std::unique_ptr<RateLimiter> limiter;
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<HttpServer> server;
+    std::unique_ptr<store::PgListener> listener;
     bool running = false;
 
     explicit Impl(AppConfig c) : config(std::move(c)), ioc(std::max(1, config.io_threads)) {}
@@ -87,6 +89,14 @@ void App::Start() {
     m.services = std::make_unique<Services>(Services{*m.pool, *m.ingest, m.metrics});
     AddAllRoutes(m.router, *m.services);
     m.auth = std::make_unique<Authenticator>(*m.pool);
+    Authenticator* auth = m.auth.get();
+    m.listener = std::make_unique<store::PgListener>(
+        m.config.database_url,
+        std::vector<std::string>{store::kApiKeyChannel},
+        [auth](const std::string&, const std::string& prefix) { auth->Forget(prefix); },
+        [auth](bool listening) { auth->SetCaching(listening); }
+    );
+    m.listener->Start();
     m.limiter = std::make_unique<RateLimiter>(m.config.rate_limit_per_minute, m.clock);
     m.pipeline = std::make_unique<Pipeline>(m.router, *m.auth, *m.limiter, m.metrics);
     Pipeline* pipeline = m.pipeline.get();
@@ -118,6 +128,7 @@ void App::Stop() {
     }
     m.running = false;
     m.server->Shutdown(m.config.shutdown_grace);
+    m.listener->Stop();
     m.work.reset();
     m.ioc.stop();
     for (auto& t : m.threads) {

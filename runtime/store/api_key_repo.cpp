@@ -15,8 +15,10 @@ SELECT id, workspace_id, agent_id, kind, prefix, encode(key_hash, 'hex'),
        (extract(epoch FROM revoked_at) * 1000000)::bigint
 FROM api_keys WHERE prefix = $1)sql"};
 
+// Revoking announces the prefix on kApiKeyChannel (delivered at commit) so every server drops its cached copy.
 constexpr Query kRevoke{"api_key_revoke", R"sql(
-UPDATE api_keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL)sql"};
+WITH r AS (UPDATE api_keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL RETURNING prefix)
+SELECT pg_notify('agentos_api_keys', prefix) FROM r)sql"};
 
 std::string HexDecode(const std::string& hex) {
     std::string out;
@@ -63,7 +65,7 @@ std::optional<ApiKeyRecord> ApiKeyRepo::FindByPrefix(const std::string& prefix) 
 }
 
 bool ApiKeyRepo::Revoke(const std::string& prefix) {
-    return tx_.Exec(kRevoke, Params().Add(prefix)).affected_rows() == 1;
+    return tx_.Exec(kRevoke, Params().Add(prefix)).size() == 1;
 }
 
 }  // namespace agentos::store

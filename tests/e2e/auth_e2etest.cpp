@@ -44,6 +44,25 @@ TEST_F(AuthTest, EveryBadKeyGetsTheSame401) {
     EXPECT_EQ(client().Send("GET", "/api/v1/runs", "", {{"Authorization", "bearer " + valid}}).status, 200);
 }
 
+TEST_F(AuthTest, ARevokedKeyStopsWorkingAtOnceEvenWhenTheServerCachedIt) {
+    const auto key = app_->WorkspaceKey();
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(client().Get("/api/v1/runs", key).status, 200);  // now cached by the server
+    }
+    ASSERT_EQ(api::RunKeysRevoke(app_->dsn(), core::ParseApiKey(key)->prefix), 0);  // another connection, as the CLI
+    // The revocation travels by NOTIFY; allow it the moment it takes to arrive, then it must hold.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    int status = 200;
+    while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+        status = client().Get("/api/v1/runs", key).status;
+    }
+    EXPECT_EQ(status, 401);
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(client().Get("/api/v1/runs", key).status, 401);
+    }
+    EXPECT_EQ(client().Get("/api/v1/runs", key_).status, 200);
+}
+
 TEST_F(AuthTest, AnotherWorkspacesObjectsAreNotFound) {
     const auto run_id = StartRun("mine");
     const auto other_key = app_->WorkspaceKey("other-workspace");

@@ -3,12 +3,12 @@
 
 #include "api/middleware/pipeline.hpp"
 
-#include <gtest/gtest.h>
+#include <stdexcept>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <stdexcept>
+#include <gtest/gtest.h>
 
 #include "api/middleware/auth.hpp"
 #include "api/middleware/rate_limit.hpp"
@@ -23,7 +23,11 @@ namespace {
 /// Runs one request through the pipeline on a private io_context.
 class PipelineTest : public ::testing::Test {
 protected:
-    PipelineTest() : pool_("host=127.0.0.1 port=1", 1), auth_(pool_), limiter_(0, clock_), pipeline_(router_, auth_, limiter_, metrics_) {
+    PipelineTest()
+        : pool_("host=127.0.0.1 port=1", 1),
+          auth_(pool_),
+          limiter_(0, clock_),
+          pipeline_(router_, auth_, limiter_, metrics_) {
         router_.Add(
             "GET",
             "/boom",
@@ -44,10 +48,16 @@ protected:
             },
             {.authenticated = false}
         );
-        router_.Add("POST", "/things/:id", [](Request&) -> net::awaitable<Response> { co_return Response::Data(nullptr); });
+        router_.Add("POST", "/things/:id", [](Request&) -> net::awaitable<Response> {
+            co_return Response::Data(nullptr);
+        });
     }
 
-    Response Handle(const std::string& method, const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    Response Handle(
+        const std::string& method,
+        const std::string& target,
+        std::vector<std::pair<std::string, std::string>> headers = {}
+    ) {
         Request req;
         req.method = method;
         req.target = target;
@@ -116,9 +126,19 @@ TEST_F(PipelineTest, CountsRequestsByRoutePatternNotByPath) {
     Handle("GET", "/things/b");
     Handle("GET", "/nowhere");
     Handle("FROB", "/things/a");
-    EXPECT_EQ(metrics_.Value("agentos_http_requests_total", {{"route", "/things/:id"}, {"method", "GET"}, {"status", "200"}}), 2);
-    EXPECT_EQ(metrics_.Value("agentos_http_requests_total", {{"route", "not_found"}, {"method", "GET"}, {"status", "404"}}), 1);
-    EXPECT_EQ(metrics_.Value("agentos_http_requests_total", {{"route", "method_not_allowed"}, {"method", "OTHER"}, {"status", "405"}}), 1);
+    EXPECT_EQ(
+        metrics_.Value("agentos_http_requests_total", {{"route", "/things/:id"}, {"method", "GET"}, {"status", "200"}}),
+        2
+    );
+    EXPECT_EQ(
+        metrics_.Value("agentos_http_requests_total", {{"route", "not_found"}, {"method", "GET"}, {"status", "404"}}), 1
+    );
+    EXPECT_EQ(
+        metrics_.Value(
+            "agentos_http_requests_total", {{"route", "method_not_allowed"}, {"method", "OTHER"}, {"status", "405"}}
+        ),
+        1
+    );
 }
 
 }  // namespace
