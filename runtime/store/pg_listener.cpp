@@ -1,13 +1,13 @@
 #include "runtime/store/pg_listener.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <pqxx/pqxx>
 #include <thread>
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 #include "runtime/store/pg_pool.hpp"
 
@@ -68,7 +68,9 @@ struct PgListener::Impl {
     }
 };
 
-PgListener::PgListener(std::string dsn, std::vector<std::string> channels, NotifyHandler on_notify, StateHandler on_state)
+PgListener::PgListener(
+    std::string dsn, std::vector<std::string> channels, NotifyHandler on_notify, StateHandler on_state
+)
     : impl_(std::make_unique<Impl>()) {
     impl_->dsn = WithConnectTimeout(dsn, 5);
     impl_->channels = std::move(channels);
@@ -76,7 +78,9 @@ PgListener::PgListener(std::string dsn, std::vector<std::string> channels, Notif
     impl_->on_state = std::move(on_state);
 }
 
-PgListener::~PgListener() { Stop(); }
+PgListener::~PgListener() {
+    Stop();
+}
 
 void PgListener::Start() {
     impl_->thread = std::thread([impl = impl_.get()] { impl->Loop(); });
