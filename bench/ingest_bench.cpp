@@ -131,6 +131,23 @@ double Percentile(std::vector<double>& v, double p) {
     return v[k];
 }
 
+/// Throughput and latency percentiles of one cell, from every worker's latencies.
+Cell Summarize(
+    const std::vector<std::vector<double>>& latencies, long count, Clock::duration elapsed, int batch, int errors
+) {
+    std::vector<double> all;
+    for (const auto& v : latencies) {
+        all.insert(all.end(), v.begin(), v.end());
+    }
+    Cell cell;
+    cell.requests_per_s = static_cast<double>(count) / std::chrono::duration<double>(elapsed).count();
+    cell.events_per_s = cell.requests_per_s * batch;
+    cell.p50_ms = Percentile(all, 0.50);
+    cell.p99_ms = Percentile(all, 0.99);
+    cell.errors = errors;
+    return cell;
+}
+
 /// Opens one run per worker through the v1 API (so each worker appends to its own run, as real agents do).
 std::vector<std::string> OpenRuns(const Options& o, int n, const std::string& agent_id) {
     Connection c(o.port);
@@ -176,18 +193,7 @@ Cell RunHttp(const Options& o, int concurrency, int batch, const std::string& ag
     for (auto& th : threads) {
         th.join();
     }
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    std::vector<double> all;
-    for (auto& v : lat) {
-        all.insert(all.end(), v.begin(), v.end());
-    }
-    Cell cell;
-    cell.requests_per_s = static_cast<double>(requests.load()) / elapsed;
-    cell.events_per_s = cell.requests_per_s * batch;
-    cell.p50_ms = Percentile(all, 0.50);
-    cell.p99_ms = Percentile(all, 0.99);
-    cell.errors = errors.load();
-    return cell;
+    return Summarize(lat, requests.load(), Clock::now() - start, batch, errors.load());
 }
 
 Cell RunDirect(const Options& o, int concurrency, int batch, const std::string& agent_id) {
@@ -242,18 +248,7 @@ Cell RunDirect(const Options& o, int concurrency, int batch, const std::string& 
     for (auto& th : threads) {
         th.join();
     }
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    std::vector<double> all;
-    for (auto& v : lat) {
-        all.insert(all.end(), v.begin(), v.end());
-    }
-    Cell cell;
-    cell.requests_per_s = static_cast<double>(statements.load()) / elapsed;
-    cell.events_per_s = cell.requests_per_s * batch;
-    cell.p50_ms = Percentile(all, 0.50);
-    cell.p99_ms = Percentile(all, 0.99);
-    cell.errors = errors.load();
-    return cell;
+    return Summarize(lat, statements.load(), Clock::now() - start, batch, errors.load());
 }
 
 /// VmRSS and VmHWM (peak) of a process, in MiB.

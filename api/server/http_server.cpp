@@ -110,6 +110,14 @@ private:
     net::steady_timer timer_;
 };
 
+/// How reading one request ended.
+struct ReadOutcome {
+    enum Kind { kOk, kClose, kRefuse } kind = kOk;
+
+    Response refusal;    ///< for kRefuse: the error to send before closing
+    bool drain = false;  ///< read and discard what the client still sends, so it sees the refusal
+};
+
 Response ServerError(core::ErrorCode code, const std::string& message) {
     Response r = ErrorResponse(core::Error(code, message));
     r.SetHeader("X-Request-Id", core::NewUuidV7());
@@ -136,6 +144,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     net::awaitable<void> Accept();
     net::awaitable<void> Session(tcp::socket socket, std::shared_ptr<Connection> conn);
     net::awaitable<void> WriteAndClose(beast::tcp_stream& stream, Response res, bool drain);
+    net::awaitable<ReadOutcome> ReadRequest(
+        beast::tcp_stream& stream, beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser
+    );
+    ReadOutcome Classify(beast::error_code ec, bool late, std::string_view part) const;
 
     void Forget(const std::shared_ptr<Connection>& conn) {
         {
@@ -177,6 +189,78 @@ net::awaitable<void> HttpServer::Impl::Accept() {
             self->Forget(conn);
         });
     }
+}
+
+/// What a read error means for the connection: 408 when our deadline fired, 431/413 for limits, a quiet close
+/// when the client went away, 400 for anything malformed.
+ReadOutcome HttpServer::Impl::Classify(beast::error_code ec, bool late, std::string_view part) const {
+    if (late) {
+        return {
+            ReadOutcome::kRefuse,
+            ServerError(
+                core::ErrorCode::kRequestTimeout, "the request " + std::string(part) + " did not arrive in time"
+            ),
+            false};
+    }
+    if (!ec) {
+        return {ReadOutcome::kOk, {}, false};
+    }
+    if (ec == http::error::header_limit) {
+        return {
+            ReadOutcome::kRefuse,
+            ServerError(
+                core::ErrorCode::kHeadersTooLarge,
+                "request headers are larger than " + std::to_string(options.max_header_bytes) + " bytes"
+            ),
+            true};
+    }
+    if (ec == http::error::body_limit) {  // from the headers when Content-Length is over: the body is never read
+        return {
+            ReadOutcome::kRefuse,
+            ServerError(
+                core::ErrorCode::kPayloadTooLarge,
+                "body is over the limit of " + std::to_string(options.max_body_bytes) + " bytes"
+            ),
+            true};
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted || ec == http::error::partial_message) {
+        return {ReadOutcome::kClose, {}, false};
+    }
+    return {
+        ReadOutcome::kRefuse,
+        ServerError(core::ErrorCode::kValidation, "malformed HTTP request: " + ec.message()),
+        true};
+}
+
+net::awaitable<ReadOutcome> HttpServer::Impl::ReadRequest(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser
+) {
+    beast::error_code ec;
+    bool late = false;
+    {
+        ReadDeadline deadline(stream, options.header_timeout);
+        std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+        late = deadline.fired();
+    }
+    auto outcome = Classify(ec, late, "headers");
+    if (outcome.kind != ReadOutcome::kOk || parser.is_done()) {
+        co_return outcome;
+    }
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        stream.expires_after(options.body_timeout);
+        std::tie(ec, std::ignore) = co_await http::async_write(stream, cont, kUseTuple);
+        if (ec) {
+            co_return ReadOutcome{ReadOutcome::kClose, {}, false};
+        }
+    }
+    {
+        ReadDeadline deadline(stream, options.body_timeout);
+        std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kUseTuple);
+        late = deadline.fired();
+    }
+    co_return Classify(ec, late, "body");
 }
 
 net::awaitable<void> HttpServer::Impl::WriteAndClose(beast::tcp_stream& stream, Response res, bool drain) {
@@ -232,84 +316,12 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
         parser.body_limit(options.max_body_bytes);
-        const auto too_large = [&] {
-            return ServerError(
-                core::ErrorCode::kPayloadTooLarge,
-                "body is over the limit of " + std::to_string(options.max_body_bytes) + " bytes"
-            );
-        };
-        beast::error_code hec;
-        bool header_late = false;
-        {
-            ReadDeadline deadline(stream, options.header_timeout);
-            std::tie(hec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
-            header_late = deadline.fired();
+        auto outcome = co_await ReadRequest(stream, buffer, parser);
+        if (outcome.kind == ReadOutcome::kRefuse) {
+            co_await WriteAndClose(stream, std::move(outcome.refusal), outcome.drain);
         }
-        if (header_late) {
-            co_await WriteAndClose(
-                stream,
-                ServerError(core::ErrorCode::kRequestTimeout, "the request headers did not arrive in time"),
-                false
-            );
+        if (outcome.kind != ReadOutcome::kOk) {
             break;
-        }
-        if (hec == http::error::header_limit) {
-            co_await WriteAndClose(
-                stream,
-                ServerError(
-                    core::ErrorCode::kHeadersTooLarge,
-                    "request headers are larger than " + std::to_string(options.max_header_bytes) + " bytes"
-                ),
-                true
-            );
-            break;
-        }
-        if (hec == http::error::body_limit) {  // Content-Length over the limit: refused before reading the body
-            co_await WriteAndClose(stream, too_large(), true);
-            break;
-        }
-        if (hec == http::error::end_of_stream || hec == net::error::eof || hec == net::error::connection_reset ||
-            hec == net::error::operation_aborted) {
-            break;
-        }
-        if (hec) {
-            co_await WriteAndClose(
-                stream, ServerError(core::ErrorCode::kValidation, "malformed HTTP request: " + hec.message()), true
-            );
-            break;
-        }
-        if (!parser.is_done()) {
-            const auto expect = parser.get()[http::field::expect];
-            if (beast::iequals(expect, "100-continue")) {
-                http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
-                stream.expires_after(options.body_timeout);
-                auto [cec, cn] = co_await http::async_write(stream, cont, kUseTuple);
-                if (cec) {
-                    break;
-                }
-            }
-            beast::error_code bec;
-            bool body_late = false;
-            {
-                ReadDeadline deadline(stream, options.body_timeout);
-                std::tie(bec, std::ignore) = co_await http::async_read(stream, buffer, parser, kUseTuple);
-                body_late = deadline.fired();
-            }
-            if (body_late) {
-                co_await WriteAndClose(
-                    stream,
-                    ServerError(core::ErrorCode::kRequestTimeout, "the request body did not arrive in time"),
-                    false
-                );
-                break;
-            }
-            if (bec == http::error::body_limit) {
-                co_await WriteAndClose(stream, too_large(), true);
-                break;
-            }
-            if (bec) {
-                break;
-            }
         }
 
         auto msg = parser.release();
