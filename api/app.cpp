@@ -13,9 +13,11 @@
 #include "api/middleware/pipeline.hpp"
 #include "api/middleware/rate_limit.hpp"
 #include "api/server/router.hpp"
+#include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/metrics.hpp"
 #include "runtime/ingest_service.hpp"
+#include "runtime/net/http_client.hpp"
 #include "runtime/store/migrator.hpp"
 #include "runtime/store/pg_listener.hpp"
 #include "runtime/store/pg_pool.hpp"
@@ -57,6 +59,9 @@ struct App::Impl {
     core::Metrics metrics;
     std::unique_ptr<store::PgPool> pool;
     std::unique_ptr<engine::IngestService> ingest;
+    std::unique_ptr<engine::AgentService> agents;
+    std::unique_ptr<outbound::HttpClient> http;
+    std::unique_ptr<engine::RunService> runs;
     std::unique_ptr<Services> services;
     Router router;
     std::unique_ptr<Authenticator> auth;
@@ -86,15 +91,37 @@ void App::Start() {
     m.pool = std::make_unique<store::PgPool>(m.config.database_url, m.config.db_pool_size);
     m.pool->TransactBlocking([](store::Tx&) {});  // fail fast when the database is unreachable
     m.ingest = std::make_unique<engine::IngestService>(*m.pool);
-    m.services = std::make_unique<Services>(Services{*m.pool, *m.ingest, m.metrics});
+    m.agents = std::make_unique<engine::AgentService>(*m.pool);
+    if (!m.config.agents_dir.empty()) {
+        for (const auto& line : engine::AgentService::LoadDirectory(*m.pool, "default", m.config.agents_dir)) {
+            spdlog::info("agent {}", line);
+        }
+    }
+    outbound::HttpClientOptions http_options;
+    http_options.ca_file = m.config.ca_file;
+    m.http = std::make_unique<outbound::HttpClient>(http_options);
+    m.runs = std::make_unique<engine::RunService>(*m.pool, *m.agents, *m.http, m.clock, m.config.runs);
+    m.services = std::make_unique<Services>(Services{*m.pool, *m.ingest, *m.agents, *m.runs, m.metrics});
     AddAllRoutes(m.router, *m.services);
     m.auth = std::make_unique<Authenticator>(*m.pool);
     Authenticator* auth = m.auth.get();
+    engine::RunService* runs = m.runs.get();
     m.listener = std::make_unique<store::PgListener>(
         m.config.database_url,
-        std::vector<std::string>{store::kApiKeyChannel},
-        [auth](const std::string&, const std::string& prefix) { auth->Forget(prefix); },
-        [auth](bool listening) { auth->SetCaching(listening); }
+        std::vector<std::string>{store::kApiKeyChannel, engine::kRunQueueChannel},
+        [auth, runs](const std::string& channel, const std::string& payload) {
+            if (channel == engine::kRunQueueChannel) {
+                runs->Wake();
+            } else {
+                auth->Forget(payload);
+            }
+        },
+        [auth, runs](bool listening) {
+            auth->SetCaching(listening);
+            if (listening) {
+                runs->Wake();  // anything queued while we were not listening
+            }
+        }
     );
     m.listener->Start();
     m.limiter = std::make_unique<RateLimiter>(m.config.rate_limit_per_minute, m.clock);
@@ -104,6 +131,7 @@ void App::Start() {
         return pipeline->Handle(req);
     });
     m.server->Start();
+    m.runs->Start(m.ioc);
     m.work.emplace(m.ioc.get_executor());
     for (int i = 0; i < std::max(1, m.config.io_threads); ++i) {
         m.threads.emplace_back([&m] {
@@ -128,6 +156,7 @@ void App::Stop() {
     }
     m.running = false;
     m.server->Shutdown(m.config.shutdown_grace);
+    m.runs->Stop();
     m.listener->Stop();
     m.work.reset();
     m.ioc.stop();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/server/http_server.hpp"
+#include "runtime/run_service.hpp"
 
 namespace agentos::core {
 class Metrics;
@@ -28,6 +29,9 @@ struct AppConfig {
     int io_threads = 2;
     int rate_limit_per_minute = 200;  ///< per key; 0 turns the limit off
     bool apply_migrations = true;
+    std::string agents_dir;          ///< YAML agent definitions loaded into the default workspace at start; empty: none
+    engine::RunServiceOptions runs;  ///< hosted runs: mock fallback, retries, prices, http_fetch allow-list …
+    std::string ca_file;             ///< extra trust anchors for outbound HTTPS (PEM); tests use a local CA
     std::chrono::milliseconds shutdown_grace{10'000};
 };
 

@@ -6,15 +6,18 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "api/server_config.hpp"
 #include "runtime/core/api_key.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/ingest_service.hpp"
+#include "runtime/spec/yaml_loader.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/api_key_repo.hpp"
 #include "runtime/store/embedded_cluster.hpp"
@@ -164,6 +167,9 @@ int WaitForStopSignal() {
 int RunServe(ServeCommand cmd) {
     try {
         ParseListen(cmd.listen, cmd.app.server);
+        if (!cmd.config_file.empty()) {
+            LoadServerConfigFile(cmd.config_file, cmd.app);
+        }
         cmd.app.database_url = RequireDatabaseUrl(cmd.app.database_url);
         App app(cmd.app);
         app.Start();
@@ -180,6 +186,10 @@ int RunDev(DevCommand cmd) {
     std::unique_ptr<store::EmbeddedCluster> cluster;
     try {
         ParseListen(cmd.listen, cmd.app.server);
+        cmd.app.runs.mock_fallback = true;  // agents whose provider key is unset still answer (offline development)
+        if (!cmd.config_file.empty()) {
+            LoadServerConfigFile(cmd.config_file, cmd.app);  // may turn the fallback off again
+        }
         const fs::path data_dir = fs::absolute(cmd.data_dir);
         fs::create_directories(data_dir);
         if (cmd.app.database_url.empty()) {
@@ -195,6 +205,10 @@ int RunDev(DevCommand cmd) {
             key = DevKey(pool, data_dir);
         }
         cmd.app.apply_migrations = false;
+        if (!cmd.app.agents_dir.empty() && !fs::is_directory(cmd.app.agents_dir)) {
+            spdlog::warn("no agent folder at {}; serving without file agents", cmd.app.agents_dir);
+            cmd.app.agents_dir.clear();
+        }
         App app(cmd.app);
         app.Start();
         std::cout << "\nAgentOS dev server: " << app.base_url() << "\n"
@@ -215,6 +229,35 @@ int RunDev(DevCommand cmd) {
         }
         return Report(e);
     }
+}
+
+int RunValidate(const std::vector<std::string>& files) {
+    bool clean = true;
+    std::map<std::string, std::string> slugs;  // a folder of agents needs one file per slug
+    for (const auto& file : files) {
+        std::ifstream in(file, std::ios::binary);
+        if (!in) {
+            std::cerr << file << ": cannot read the file\n";
+            clean = false;
+            continue;
+        }
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto loaded = spec::LoadAgent(text);
+        for (const auto& e : loaded.errors) {
+            std::cerr << spec::FormatSpecError(e, file) << "\n";
+        }
+        if (loaded.spec) {
+            if (const auto [it, fresh] = slugs.emplace(loaded.spec->slug, file); !fresh) {
+                std::cerr << file << ": slug '" << loaded.spec->slug << "' is already defined by " << it->second
+                          << "\n";
+                clean = false;
+                continue;
+            }
+            std::cout << file << ": ok (" << loaded.spec->slug << ")\n";
+        }
+        clean = clean && loaded.errors.empty();
+    }
+    return clean ? 0 : 1;
 }
 
 int RunMigrate(const std::string& database_url) {

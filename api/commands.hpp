@@ -3,6 +3,7 @@
 /// the command line into these option structs.
 
 #include <string>
+#include <vector>
 
 #include "api/app.hpp"
 
@@ -15,12 +16,14 @@ namespace agentos::api {
 struct ServeCommand {
     AppConfig app;
     std::string listen = "127.0.0.1:8080";
+    std::string config_file;  ///< --config: docs/config.md
 };
 
 struct DevCommand {
     AppConfig app;
     std::string listen = "127.0.0.1:8080";
     std::string data_dir = ".agentos";
+    std::string config_file;
 };
 
 struct KeysCreateCommand {
@@ -36,6 +39,7 @@ std::string CreateApiKey(store::PgPool& pool, const std::string& workspace, cons
 int RunServe(ServeCommand cmd);
 int RunDev(DevCommand cmd);
 int RunMigrate(const std::string& database_url);
+int RunValidate(const std::vector<std::string>& files);
 int RunKeysCreate(const KeysCreateCommand& cmd);
 int RunKeysRevoke(const std::string& database_url, const std::string& prefix);
 

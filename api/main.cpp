@@ -40,12 +40,24 @@ int main(int argc, char** argv) {
     AddServerOptions(*serve_cmd, serve.app, serve.listen);
     serve_cmd->add_option("--database-url", serve.app.database_url, "libpq connection string or URL")
         ->envname("DATABASE_URL");
+    serve_cmd->add_option(
+        "--agents", serve.app.agents_dir, "folder of agent YAML files, loaded into the default workspace"
+    );
+    serve_cmd->add_option("--config", serve.config_file, "server config file (YAML or JSON; docs/config.md)");
 
     agentos::api::DevCommand dev;
     auto* dev_cmd = cli.add_subcommand("dev", "serve on a private embedded Postgres (created on first run)");
     AddServerOptions(*dev_cmd, dev.app, dev.listen);
     dev_cmd->add_option("--data-dir", dev.data_dir, "where the cluster and the dev key live")->capture_default_str();
     dev_cmd->add_option("--database-url", dev.app.database_url, "use this database instead of the embedded one");
+    dev.app.agents_dir = "examples/agents";
+    dev_cmd->add_option("--agents", dev.app.agents_dir, "folder of agent YAML files (empty: none)")
+        ->capture_default_str();
+    dev_cmd->add_option("--config", dev.config_file, "server config file (YAML or JSON; docs/config.md)");
+
+    std::vector<std::string> validate_files;
+    auto* validate_cmd = cli.add_subcommand("validate", "check agent definition files; exit 1 when any has a problem");
+    validate_cmd->add_option("FILE", validate_files, "agent YAML (or JSON) files")->required();
 
     std::string migrate_url;
     auto* migrate_cmd = cli.add_subcommand("migrate", "apply pending database migrations");
@@ -73,6 +85,9 @@ int main(int argc, char** argv) {
     }
     if (*dev_cmd) {
         return agentos::api::RunDev(dev);
+    }
+    if (*validate_cmd) {
+        return agentos::api::RunValidate(validate_files);
     }
     if (*migrate_cmd) {
         return agentos::api::RunMigrate(migrate_url);

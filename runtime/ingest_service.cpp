@@ -5,6 +5,7 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
+#include "runtime/run_close.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/pg_pool.hpp"
 
@@ -17,65 +18,8 @@ using core::ErrorCode;
 constexpr std::array<std::string_view, 7> kLegacyTypes{
     "run_start", "step", "tool_call", "error", "run_end", "human_input_requested", "human_input_received"};
 
-/// Agent keys may only touch their own agent's runs.
-void RequireAgentAccess(const core::Principal& who, const std::string& agent_id) {
-    if (who.IsAgentKey() && who.agent_id != agent_id) {
-        throw Error(ErrorCode::kForbidden, "this agent key belongs to another agent");
-    }
-}
-
 std::optional<std::string> OnlyAgent(const core::Principal& who) {
     return who.IsAgentKey() ? who.agent_id : std::nullopt;
-}
-
-/// Why an operation on an open run matched nothing: the run is missing, someone else's, or already closed.
-[[noreturn]] void ExplainNotOpen(
-    store::Tx& tx, const core::Principal& who, const std::string& run_id, std::string_view doing
-) {
-    const auto run = store::RunRepo(tx).Get(who.workspace_id, run_id);
-    if (!run) {
-        throw Error::NotFound("run " + run_id);
-    }
-    RequireAgentAccess(who, run->agent_id);
-    throw Error::Conflict(
-        "run " + run_id + " is already " + std::string(core::ToString(run->status)) + ": " + std::string(doing)
-    );
-}
-
-std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id) {
-    const auto spend = store::AgentRepo(tx).Spend(agent_id);
-    if (!spend.OverBudget()) {
-        return std::nullopt;
-    }
-    char amount[64];
-    std::snprintf(amount, sizeof amount, "%.2f", *spend.monthly_budget_usd);
-    return "Agent '" + spend.agent_name + "' has exceeded its budget of $" + amount;
-}
-
-/// Closes an open run (its terminal event already appended in this transaction), books its cost against the
-/// agent's month, and records a budget warning on the run when the month is over budget.
-CloseResult FinishRun(
-    store::Tx& tx,
-    const core::Principal& who,
-    const std::string& run_id,
-    core::RunStatus status,
-    const nlohmann::json& output,
-    const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail
-) {
-    auto closed = store::RunRepo(tx).Close(who.workspace_id, run_id, status, output, error_message, error_detail);
-    if (!closed) {
-        ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
-    }
-    if (closed->cost_usd > 0) {
-        store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd);
-    }
-    auto warning = BudgetWarning(tx, closed->agent_id);
-    if (warning) {
-        store::RunRepo(tx).SetBudgetWarning(who.workspace_id, run_id, *warning);
-        closed->budget_warning = warning;
-    }
-    return CloseResult{std::move(*closed), warning};
 }
 
 std::int64_t NonNegativeInt(const nlohmann::json& payload, const char* key) {
@@ -235,7 +179,7 @@ net::awaitable<CloseResult> IngestService::Complete(core::Principal who, std::st
         if (!store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), {end})) {
             ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
         }
-        result = FinishRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+        result = CloseRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
     });
     co_return std::move(*result);
 }
@@ -253,7 +197,7 @@ net::awaitable<CloseResult> IngestService::Fail(
         if (!store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), {err})) {
             ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
         }
-        result = FinishRun(tx, who, run_id, core::RunStatus::kFailed, nullptr, error_message, error_detail);
+        result = CloseRun(tx, who, run_id, core::RunStatus::kFailed, nullptr, error_message, error_detail);
     });
     co_return std::move(*result);
 }
@@ -336,10 +280,10 @@ net::awaitable<LegacyResult> IngestService::IngestLegacy(core::Principal who, Le
         if (e.event_type == "run_end") {
             runs.AddUsage(who.workspace_id, run_id, UsageOf(e.payload));
             const auto output = e.payload.contains("output") ? e.payload["output"] : nlohmann::json(nullptr);
-            FinishRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+            CloseRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
         } else if (is_error) {
             const auto msg = e.payload.value("error_message", nlohmann::json(nullptr));
-            FinishRun(
+            CloseRun(
                 tx,
                 who,
                 run_id,

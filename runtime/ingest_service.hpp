@@ -11,6 +11,7 @@
 
 #include "runtime/core/principal.hpp"
 #include "runtime/net/asio.hpp"
+#include "runtime/run_close.hpp"
 #include "runtime/store/event_repo.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/task_repo.hpp"
@@ -30,11 +31,6 @@ struct StartRunInput {
 
 struct StartRunResult {
     std::string run_id;
-    std::optional<std::string> budget_warning;
-};
-
-struct CloseResult {
-    store::RunRecord run;
     std::optional<std::string> budget_warning;
 };
 

@@ -1,5 +1,7 @@
 // Reading runs: list with filters, one run with its tasks and child runs, and its stored timeline.
 
+#include <map>
+
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
@@ -36,7 +38,7 @@ net::awaitable<Response> ListRuns(Services& s, Request& req) {
     f.status = q.Status("status");
     f.session_id = q.Uuid("session_id");
     f.parent_run_id = q.Uuid("parent_run_id");
-    f.trigger_type = q.Enum("trigger_type", {"manual", "scheduled", "webhook", "sdk"});
+    f.trigger_type = q.Enum("trigger_type", {"manual", "scheduled", "webhook", "sdk", "agent"});
     f.schedule_id = q.Uuid("schedule_id");
     f.before_id = q.Uuid("cursor");
     const int limit = q.Limit();
@@ -126,12 +128,52 @@ net::awaitable<Response> ListEvents(Services& s, Request& req) {
     co_return Response::Data(Page(std::move(items), next));
 }
 
+/// The run with all its descendants, nested, and the totals of the tree. Child runs started by agent nodes or
+/// call_agent already roll their usage up into their parent, so the totals add only the runs that did not.
+net::awaitable<Response> GetTree(Services& s, Request& req) {
+    QueryReader(req).Finish();
+    const auto run_id = core::RequireUuid("runId", req.Param("runId"));
+    const auto& who = req.Who();
+    std::vector<store::RunRecord> runs;
+    co_await s.pool.Transact([&](store::Tx& tx) {
+        VisibleRun(tx, who, run_id);
+        runs = store::RunRepo(tx).Tree(who.workspace_id, run_id, 1000);
+    });
+    std::map<std::string, nlohmann::json> nodes;
+    std::map<std::string, std::vector<std::string>> children;
+    nlohmann::json totals = {
+        {"runs", runs.size()}, {"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}, {"cost_usd", 0.0}};
+    for (const auto& r : runs) {
+        auto node = RunJson(r);
+        node["children"] = nlohmann::json::array();
+        nodes[r.id] = std::move(node);
+        if (r.parent_run_id && r.id != run_id) {
+            children[*r.parent_run_id].push_back(r.id);
+        }
+        if (r.id == run_id || r.trigger_type != "agent") {
+            totals["prompt_tokens"] = totals["prompt_tokens"].get<std::int64_t>() + r.prompt_tokens;
+            totals["completion_tokens"] = totals["completion_tokens"].get<std::int64_t>() + r.completion_tokens;
+            totals["total_tokens"] = totals["total_tokens"].get<std::int64_t>() + r.total_tokens;
+            totals["cost_usd"] = totals["cost_usd"].get<double>() + r.cost_usd;
+        }
+    }
+    // Runs come parents first, so nesting from the leaves up keeps every child in its place.
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+        auto& node = nodes[it->id];
+        for (const auto& child : children[it->id]) {
+            node["children"].push_back(std::move(nodes[child]));
+        }
+    }
+    co_return Response::Data({{"run", std::move(nodes[run_id])}, {"totals", std::move(totals)}});
+}
+
 }  // namespace
 
 void AddRunRoutes(Router& router, Services& s) {
     router.Add("GET", "/api/v1/runs", [&s](Request& req) { return ListRuns(s, req); });
     router.Add("GET", "/api/v1/runs/:runId", [&s](Request& req) { return GetRun(s, req); });
     router.Add("GET", "/api/v1/runs/:runId/events", [&s](Request& req) { return ListEvents(s, req); });
+    router.Add("GET", "/api/v1/runs/:runId/tree", [&s](Request& req) { return GetTree(s, req); });
 }
 
 }  // namespace agentos::api

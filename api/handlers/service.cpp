@@ -50,6 +50,7 @@ void AddAllRoutes(Router& router, Services& s) {
     AddLegacyIngestRoutes(router, s);
     AddRunRoutes(router, s);
     AddAgentRoutes(router, s);
+    AddInvokeRoutes(router, s);
 }
 
 }  // namespace agentos::api

@@ -11,7 +11,9 @@ class PgPool;
 }  // namespace agentos::store
 
 namespace agentos::engine {
+class AgentService;
 class IngestService;
+class RunService;
 }  // namespace agentos::engine
 
 namespace agentos::api {
@@ -21,12 +23,15 @@ class Router;
 struct Services {
     store::PgPool& pool;
     engine::IngestService& ingest;
+    engine::AgentService& agents;
+    engine::RunService& runs;
     core::Metrics& metrics;
 };
 
 void AddIngestRoutes(Router& router, Services& services);
 void AddLegacyIngestRoutes(Router& router, Services& services);
 void AddRunRoutes(Router& router, Services& services);
+void AddInvokeRoutes(Router& router, Services& services);
 void AddAgentRoutes(Router& router, Services& services);
 void AddServiceRoutes(Router& router, Services& services);
 

@@ -69,6 +69,25 @@ def json_body(schema_name, example):
     }
 
 
+def definition_body(yaml_example, json_example):
+    """An agent definition: YAML text or a JSON object, read by the same loader (JSON is YAML)."""
+    return {
+        "required": True,
+        "description": (
+            "An agent definition (docs/agents.md), as YAML or as JSON. The Content-Type is not checked: JSON is YAML, "
+            "and both go through the same loader. Besides the body limit (default 1 MiB): valid UTF-8, flow collections ([ ] { }) nested at most 64 deep, no line indented more than 512 columns, and "
+            "at most 100,000 values once YAML aliases are expanded."
+        ),
+        "content": {
+            "application/yaml": {
+                "schema": {"type": "string", "description": "The definition as a YAML document."},
+                "example": yaml_example,
+            },
+            "application/json": {"schema": REF("AgentDefinition"), "example": json_example},
+        },
+    }
+
+
 BEARER = [{"bearerAuth": []}]
 
 # ---------------------------------------------------------------- examples (taken from a running server)
@@ -127,6 +146,72 @@ AGENT_EXAMPLE = {
     "monthly_budget_usd": None,
     "created_at": "2026-11-24T05:01:47.779Z",
     "updated_at": "2026-11-24T05:01:47.779Z",
+}
+HOSTED_AGENT_ID = "01a20c4b-a662-76b8-a128-9cc6a25488da"
+HOSTED_AGENT_EXAMPLE = {
+    "id": HOSTED_AGENT_ID,
+    "slug": "research-agent",
+    "name": "Research agent",
+    "description": "Answers questions with a web search",
+    "runtime": "hosted",
+    "status": "active",
+    "source": "api",
+    "current_version": 1,
+    "monthly_budget_usd": 10.0,
+    "created_at": "2026-11-24T06:43:34.114Z",
+    "updated_at": "2026-11-24T06:43:34.114Z",
+}
+DEFINITION_YAML = """\
+slug: research-agent
+name: Research agent
+description: Answers questions with a web search
+model:
+  provider: mock
+instructions: |
+  You are a research assistant for {{COMPANY}}.
+variables:
+  COMPANY: { required: true }
+budget:
+  max_steps: 25
+  monthly_cost_usd: 10
+"""
+DEFINITION_EXAMPLE = {
+    "slug": "research-agent",
+    "name": "Research agent",
+    "description": "Answers questions with a web search",
+    "model": {"provider": "mock"},
+    "instructions": "You are a research assistant for {{COMPANY}}.\n",
+    "variables": {"COMPANY": {"required": True}},
+    "budget": {"max_steps": 25, "monthly_cost_usd": 10},
+}
+VERSION_EXAMPLE = {
+    "version": 1,
+    "current": True,
+    "checksum": "4e176c9cff9651cb71ddc615d481b150a8a7b2e6a12ab2a357e294c6241d0d5e",
+    "definition": DEFINITION_EXAMPLE,
+    "created_at": "2026-11-24T06:43:34.114Z",
+}
+DEFINITION_ERROR_EXAMPLE = {
+    "data": None,
+    "error": {
+        "code": "VALIDATION_ERROR",
+        "message": "body:3:3: model.name: required (and 2 more)",
+        "details": {
+            "errors": [
+                {"line": 3, "column": 3, "field": "model.name", "message": "required"},
+                {
+                    "line": 4,
+                    "column": 3,
+                    "field": "model.temprature",
+                    "message": (
+                        "unknown field (allowed here: provider, name, base_url, api_key_env, temperature, max_tokens, "
+                        "top_p, stop, timeout_s, script)"
+                    ),
+                },
+                {"line": 7, "column": 18, "field": "tools[0].http.url", "message": "not a URL (must start with http:// or https://)"},
+            ]
+        },
+    },
 }
 EVENT_EXAMPLE = {
     "sequence_number": 1,
@@ -203,11 +288,14 @@ schemas = {
                 "type": "object",
                 "description": (
                     "Present on VALIDATION_ERROR about a named field: {\"field\": \"events[2].type\"}; for unknown body "
-                    "fields also \"unknown_fields\" (all of them)."
+                    "fields also \"unknown_fields\" (all of them). On a bad agent definition (POST /api/v1/agents, "
+                    "PUT /api/v1/agents/{agentId}): {\"errors\": [DefinitionError, ...]}, every problem found, in "
+                    "document order."
                 ),
                 "properties": {
                     "field": {"type": "string"},
                     "unknown_fields": {"type": "array", "items": {"type": "string"}},
+                    "errors": {"type": "array", "minItems": 1, "items": REF("DefinitionError")},
                 },
             },
         },
@@ -232,7 +320,11 @@ schemas = {
         "enum": ["pending", "running", "completed", "failed", "skipped"],
         "description": "completed, failed and skipped are final: a task in one of them keeps that status.",
     },
-    "TriggerType": {"type": "string", "enum": ["manual", "scheduled", "webhook", "sdk"]},
+    "TriggerType": {
+        "type": "string",
+        "enum": ["manual", "scheduled", "webhook", "sdk", "agent"],
+        "description": "agent: a child run started by an agent node or the call_agent tool.",
+    },
     "Run": {
         "type": "object",
         "description": "A run, hosted or ingested.",
@@ -344,15 +436,34 @@ schemas = {
             "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "runtime": {"type": "string", "enum": ["hosted", "external"]},
-            "status": {"type": "string", "enum": ["active", "paused"]},
+            "runtime": {
+                "type": "string",
+                "enum": ["hosted", "external"],
+                "description": "hosted: defined to be run by the server; external: runs elsewhere and reports through ingest.",
+            },
+            "status": {
+                "type": "string",
+                "enum": ["active", "paused"],
+                "description": "Set by POST .../pause and .../activate.",
+            },
             "source": {
                 "type": "string",
                 "enum": ["ingest", "api", "file"],
-                "description": "ingest: auto-registered by a legacy run_start (or by `agentos keys create --agent`).",
+                "description": (
+                    "ingest: auto-registered by a legacy run_start (or by `agentos keys create --agent`); api: last "
+                    "saved by POST or PUT /api/v1/agents; file: last saved from a file of `--agents DIR` at start."
+                ),
             },
-            "current_version": {"type": ["integer", "null"]},
-            "monthly_budget_usd": {"type": ["number", "null"], "minimum": 0, "description": "null: no budget, never a warning."},
+            "current_version": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "The definition version in use; null for an agent registered by ingest (it has no definition).",
+            },
+            "monthly_budget_usd": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "description": "budget.monthly_cost_usd of the current definition. null: no budget, never a warning.",
+            },
             "created_at": timestamp,
             "updated_at": timestamp,
         },
@@ -394,6 +505,88 @@ schemas = {
             },
         },
     },
+    "AgentDetail": {
+        "description": "An agent with its current definition.",
+        "allOf": [
+            REF("Agent"),
+            {
+                "type": "object",
+                "required": ["definition"],
+                "properties": {
+                    "definition": {
+                        "type": ["object", "null"],
+                        "description": (
+                            "The current version's definition as JSON (YAML plain scalars typed as YAML reads them); "
+                            "null for an agent registered by ingest."
+                        ),
+                    }
+                },
+            },
+        ],
+    },
+    "SavedAgent": {
+        "description": "The agent after a create or update.",
+        "allOf": [
+            REF("Agent"),
+            {
+                "type": "object",
+                "required": ["new_version"],
+                "properties": {
+                    "new_version": {
+                        "type": "boolean",
+                        "description": (
+                            "true when a version was added (always on create); false when the text sent is byte for "
+                            "byte the current version's (nothing changed but updated_at)."
+                        ),
+                    }
+                },
+            },
+        ],
+    },
+    "AgentVersion": {
+        "type": "object",
+        "required": list(VERSION_EXAMPLE.keys()),
+        "properties": {
+            "version": {"type": "integer", "minimum": 1, "description": "1, 2, ... per agent; never reused."},
+            "current": {"type": "boolean", "description": "Whether this is the agent's current_version."},
+            "checksum": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "Hex SHA-256 of the definition text exactly as sent (or read from its file).",
+            },
+            "definition": {"type": "object", "description": "The definition as JSON."},
+            "created_at": timestamp,
+        },
+        "example": VERSION_EXAMPLE,
+    },
+    "AgentVersionList": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "description": "Every version of the agent, newest first, in one page.",
+        "properties": {
+            "items": {"type": "array", "items": REF("AgentVersion")},
+            "next_cursor": {"type": "null", "description": "Always null: the list is not paged."},
+        },
+    },
+    "Deleted": {
+        "type": "object",
+        "required": ["deleted"],
+        "properties": {"deleted": {"const": True}},
+    },
+    "DefinitionError": {
+        "type": "object",
+        "required": ["line", "column", "field", "message"],
+        "properties": {
+            "line": {"type": "integer", "minimum": 0, "description": "1-based; 0 when the problem has no place (invalid UTF-8, an empty body)."},
+            "column": {"type": "integer", "minimum": 0, "description": "1-based; 0 when the problem has no place."},
+            "field": {
+                "type": "string",
+                "description": "The field path, e.g. tools[2].http.url or graph.nodes.plan.prompt; empty for the document itself.",
+            },
+            "message": {"type": "string"},
+        },
+        "example": {"line": 7, "column": 18, "field": "tools[0].http.url", "message": "not a URL (must start with http:// or https://)"},
+    },
     "Health": {
         "type": "object",
         "required": ["status", "database"],
@@ -431,6 +624,10 @@ schemas = {
     "RunPageEnvelope": envelope(REF("RunPage")),
     "EventPageEnvelope": envelope(REF("EventPage")),
     "AgentPageEnvelope": envelope(REF("AgentPage")),
+    "AgentDetailEnvelope": envelope(REF("AgentDetail")),
+    "SavedAgentEnvelope": envelope(REF("SavedAgent")),
+    "AgentVersionListEnvelope": envelope(REF("AgentVersionList")),
+    "DeletedEnvelope": envelope(REF("Deleted")),
     # ------------------------------------------------------------ request bodies
     "RunStartRequest": {
         "type": "object",
@@ -560,6 +757,137 @@ schemas = {
         },
         "example": {"status": "ok", "event_id": 42, "budget_warning": "Agent 'my-agent' has exceeded its budget of $10.00"},
     },
+    "AgentDefinition": {
+        "type": "object",
+        "description": (
+            "An agent definition, the same document as a YAML file of `agentos serve --agents DIR` (docs/agents.md is "
+            "the reference). This schema is a summary of the top level: the server's loader decides, and also checks "
+            "what a schema cannot (templates, tool and node references, the graph, cron expressions, time zones). "
+            "Unknown keys are errors at every level. Numbers and booleans must be JSON numbers and booleans (a quoted "
+            "\"0.5\" is text); text fields also accept a number or boolean, taken as its text."
+        ),
+        "required": ["slug"],
+        "additionalProperties": False,
+        "properties": {
+            "slug": {
+                "type": "string",
+                "pattern": "^[a-z0-9][a-z0-9-]{0,63}$",
+                "description": "Unique among the workspace's agents that are not deleted; cannot change on PUT.",
+            },
+            "name": {"type": "string", "description": "Display name; default: the slug."},
+            "description": {"type": "string", "default": ""},
+            "runtime": {
+                "type": "string",
+                "enum": ["hosted", "external"],
+                "default": "hosted",
+                "description": "external: only slug, name, description, runtime and budget may be given.",
+            },
+            "model": {
+                "type": "object",
+                "description": "Required for a hosted agent.",
+                "additionalProperties": False,
+                "required": ["provider"],
+                "properties": {
+                    "provider": {"type": "string", "enum": ["openai", "anthropic", "openai_compatible", "mock"]},
+                    "name": {"type": "string", "description": "Required unless provider is mock (default: mock)."},
+                    "base_url": {
+                        "type": "string",
+                        "pattern": "^https?://",
+                        "description": "Required for openai_compatible.",
+                    },
+                    "api_key_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                    "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                    "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+                    "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                    "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                    "timeout_s": {"type": "number", "minimum": 0.001, "maximum": 3600, "default": 60},
+                    "script": {
+                        "type": "array",
+                        "description": "mock only: replies in order, each {text} or {tool_call: {name, args?}}.",
+                        "items": {"type": "object"},
+                    },
+                },
+            },
+            "instructions": {"type": "string", "description": "The system prompt; a template."},
+            "variables": {
+                "type": "object",
+                "description": "Prompt variable names ([A-Za-z_][A-Za-z0-9_]*) to {required?, default?, description?} or null.",
+                "additionalProperties": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "required": {"type": "boolean", "default": False},
+                        "default": {"type": "string"},
+                        "description": {"type": "string"},
+                    },
+                },
+            },
+            "tools": {
+                "type": "array",
+                "description": (
+                    "Each item is a built-in {use, agents?, description?} or an http or webhook tool {name, "
+                    "description?, parameters?, http | webhook, requires_approval?, approval?}."
+                ),
+                "items": {"type": "object"},
+            },
+            "memory": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"history_messages": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 20}},
+            },
+            "output_schema": {"type": "object", "description": "A JSON Schema whose type is object."},
+            "budget": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "max_steps": {"type": "integer", "minimum": 1, "maximum": 100000},
+                    "max_cost_usd": {"type": "number", "minimum": 0, "maximum": 1e9},
+                    "monthly_cost_usd": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1e12,
+                        "description": "Becomes the agent's monthly_budget_usd.",
+                    },
+                },
+            },
+            "schedules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["cron"],
+                    "properties": {
+                        "cron": {"type": "string", "description": "5 fields, 6 with leading seconds, or an @alias."},
+                        "timezone": {"type": "string", "default": "UTC", "description": "An IANA name."},
+                        "input": {"type": "object", "default": {}},
+                        "prompt_variables": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "enabled": {"type": "boolean", "default": True},
+                        "catch_up_s": {"type": "integer", "minimum": 0, "maximum": 31536000, "default": 300},
+                        "overlap": {"type": "string", "enum": ["skip", "allow"], "default": "skip"},
+                    },
+                },
+            },
+            "graph": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["start", "nodes"],
+                "properties": {
+                    "start": {"type": "string"},
+                    "nodes": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "description": "Node names to nodes {type: llm | tool | approval | input | agent | router, ...}.",
+                    },
+                    "edges": {
+                        "type": "array",
+                        "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+                    },
+                    "output": {"type": "object", "description": "The run's output; a JSON template."},
+                },
+            },
+        },
+        "example": DEFINITION_EXAMPLE,
+    },
 }
 
 
@@ -587,22 +915,30 @@ responses = {
         "UUID, or a malformed HTTP request.",
         example=ex("VALIDATION_ERROR", "events[0].level: must be one of debug, info, warn, error (got \"fatal\")", "events[0].level"),
     ),
+    "BadDefinition": err_response(
+        "VALIDATION_ERROR: the agent definition has problems. message is the first one, \"body:LINE:COLUMN: "
+        "field.path: problem\" (\"body: problem\" when it has no place), followed by \" (and N more)\" when there are "
+        "others; details.errors lists every one ({line, column, field, message}) in document order. Also 400, "
+        "with details {\"field\": ...}: an unknown query parameter, and on PUT a slug other than the agent's.",
+        example=DEFINITION_ERROR_EXAMPLE,
+    ),
     "Unauthenticated": err_response(
         "UNAUTHENTICATED: missing, malformed (bad checksum), unknown or revoked key. No rate-limit headers.",
         rate=False,
         example=ex("UNAUTHENTICATED", "Invalid or revoked key."),
     ),
     "Forbidden": err_response(
-        "FORBIDDEN: an agent key used on another agent's run or agent.",
+        "FORBIDDEN: an agent key used on another agent's run or agent, or on a route that changes agents (those need "
+        "a workspace key).",
         example=ex("FORBIDDEN", "this agent key belongs to another agent"),
     ),
     "NotFound": err_response(
-        "NOT_FOUND: no such run or agent in the caller's workspace.",
+        "NOT_FOUND: no such run, agent (deleted agents included) or agent version in the caller's workspace.",
         example=ex("NOT_FOUND", "run 01a20bef-5174-7f67-89ff-974de061380d not found"),
     ),
     "Conflict": err_response(
         "CONFLICT: the state does not allow it (the run is already closed, a task id of another run, a finished task "
-        "changing status, a second legacy run_start for an sdk_run_id).",
+        "changing status, a second legacy run_start for an sdk_run_id, a new agent whose slug exists).",
         example=ex("CONFLICT", "run 01a20bef-330d-7b45-946c-3b87f79b4cbe is already completed: a run closes exactly once"),
     ),
     "PayloadTooLarge": err_response(
@@ -684,6 +1020,13 @@ parameters = {
         "required": True,
         "description": "The agent's UUID or slug.",
         "schema": {"type": "string", "minLength": 1},
+    },
+    "VersionPath": {
+        "name": "version",
+        "in": "path",
+        "required": True,
+        "description": "A version number, 1 or more, at most 9 digits (anything else: 400).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 999999999},
     },
     "Limit": {
         "name": "limit",
@@ -999,7 +1342,10 @@ paths["/api/v1/agents"] = {
     "get": {
         "operationId": "listAgents",
         "summary": "List agents, newest first",
-        "description": "An agent key sees only its own agent (one item on the first page; any cursor gives an empty page).",
+        "description": (
+            "Deleted agents are not listed. An agent key sees only its own agent (one item on the first page; any "
+            "cursor gives an empty page)."
+        ),
         "tags": ["agents"],
         "security": BEARER,
         "parameters": [PARAM("IdCursor"), PARAM("Limit")],
@@ -1008,26 +1354,291 @@ paths["/api/v1/agents"] = {
                       example={"data": {"items": [AGENT_EXAMPLE], "next_cursor": None}, "error": None}),
             **errors(400, 401, 429, 500, 503),
         },
-    }
+    },
+    "post": {
+        "operationId": "createAgent",
+        "summary": "Create an agent from a definition (YAML or JSON)",
+        "description": (
+            "Checks the definition and stores it as version 1 of a new agent (source api, status active). "
+            "Workspace key only (an agent key: 403). A slug that an agent of the workspace already has: 409 (PUT to "
+            "change that agent); the slug of a deleted agent is free. No query parameters."
+        ),
+        "tags": ["agents"],
+        "security": BEARER,
+        "requestBody": definition_body(DEFINITION_YAML, DEFINITION_EXAMPLE),
+        "responses": {
+            "201": ok("SavedAgentEnvelope", "The new agent; new_version is always true.",
+                      example={"data": {**HOSTED_AGENT_EXAMPLE, "new_version": True}, "error": None}),
+            **errors(400, 401, 403, 409, 413, 429, 500, 503),
+            "400": RESP("BadDefinition"),
+        },
+    },
 }
 
 paths["/api/v1/agents/{agentId}"] = {
     "get": {
         "operationId": "getAgent",
-        "summary": "One agent, by UUID or slug",
-        "description": "No query parameters. Unknown in the workspace: 404; another agent with an agent key: 403.",
+        "summary": "One agent with its current definition, by UUID or slug",
+        "description": (
+            "No query parameters. Unknown or deleted in the workspace: 404; another agent with an agent key: 403. "
+            "definition is the current version's definition, null for an agent registered by ingest."
+        ),
         "tags": ["agents"],
         "security": BEARER,
         "parameters": [PARAM("AgentIdPath")],
         "responses": {
-            "200": ok("AgentEnvelope", "The agent.", example={"data": AGENT_EXAMPLE, "error": None}),
+            "200": ok("AgentDetailEnvelope", "The agent.",
+                      example={"data": {**HOSTED_AGENT_EXAMPLE, "definition": DEFINITION_EXAMPLE}, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+    "put": {
+        "operationId": "updateAgent",
+        "summary": "Update an agent's definition (a new version when the text changed)",
+        "description": (
+            "Checks the definition, then compares its text byte for byte with the current version's: different, it "
+            "becomes a new version (the next number) and the current one; the same, nothing is added "
+            "(new_version false). Either way name, description, runtime and monthly_budget_usd follow the "
+            "definition and source becomes api. The definition's slug must be the agent's (else 400). An agent "
+            "registered by ingest gets its first version this way. Workspace key only (an agent key: 403). The "
+            "definition is checked before the agent is looked up: a bad one is 400 even for an unknown agent."
+        ),
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("AgentIdPath")],
+        "requestBody": definition_body(DEFINITION_YAML, DEFINITION_EXAMPLE),
+        "responses": {
+            "200": ok("SavedAgentEnvelope", "The agent after the update.",
+                      example={"data": {**HOSTED_AGENT_EXAMPLE, "current_version": 2, "new_version": True}, "error": None}),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+            "400": RESP("BadDefinition"),
+        },
+    },
+    "delete": {
+        "operationId": "deleteAgent",
+        "summary": "Delete an agent (soft)",
+        "description": (
+            "The agent disappears from the agent routes (404 from then on, by id or slug) and its slug is free for a "
+            "new agent; its runs, events and versions stay on record and stay readable through the run routes. "
+            "Workspace key only (an agent key: 403). No query parameters."
+        ),
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("AgentIdPath")],
+        "responses": {
+            "200": ok("DeletedEnvelope", "Deleted.", example={"data": {"deleted": True}, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+}
+
+paths["/api/v1/agents/{agentId}/versions"] = {
+    "get": {
+        "operationId": "listAgentVersions",
+        "summary": "Every version of an agent's definition, newest first",
+        "description": (
+            "All versions in one page (next_cursor is always null); an agent registered by ingest and never defined "
+            "has none. No query parameters. An agent key may read its own agent's versions (another agent: 403)."
+        ),
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("AgentIdPath")],
+        "responses": {
+            "200": ok("AgentVersionListEnvelope", "The versions.",
+                      example={"data": {"items": [VERSION_EXAMPLE], "next_cursor": None}, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/agents/{agentId}/versions/{version}/publish"] = {
+    "post": {
+        "operationId": "publishAgentVersion",
+        "summary": "Make a version current (rollback)",
+        "description": (
+            "Makes an existing version the agent's current_version; name, description, runtime and "
+            "monthly_budget_usd follow that version's definition. No version is added, and source is kept. A "
+            "version that is not a number of 1 to 9 digits: 400; no such version: 404. Workspace key only (an agent "
+            "key: 403). No body is read; no query parameters."
+        ),
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("AgentIdPath"), PARAM("VersionPath")],
+        "responses": {
+            "200": ok("AgentEnvelope", "The agent with its new current_version.",
+                      example={"data": HOSTED_AGENT_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+
+def status_route(operation_id, summary, status):
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": (
+                f"Sets the agent's status to {status} (already {status}: unchanged but for updated_at). Workspace key "
+                "only (an agent key: 403). No body is read; no query parameters. Ingest is not affected by the status."
+            ),
+            "tags": ["agents"],
+            "security": BEARER,
+            "parameters": [PARAM("AgentIdPath")],
+            "responses": {
+                "200": ok("AgentEnvelope", f"The agent, with status {status}.",
+                          example={"data": {**HOSTED_AGENT_EXAMPLE, "status": status}, "error": None}),
+                **errors(400, 401, 403, 404, 429, 500, 503),
+            },
+        }
+    }
+
+
+paths["/api/v1/agents/{agentId}/pause"] = status_route("pauseAgent", "Pause an agent", "paused")
+paths["/api/v1/agents/{agentId}/activate"] = status_route("activateAgent", "Activate a paused agent", "active")
+
+
+INVOKE_EXAMPLE = {"input": {"message": "What is the weather in Bern?"}, "prompt_variables": {"COMPANY": "Acme"}}
+INVOKE_RESULT_EXAMPLE = {
+    "run_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+    "status": "completed",
+    "output": {"content": "It is 7 degrees and cloudy in Bern."},
+    "session_id": None,
+}
+
+schemas.update({
+    "InvokeRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": (
+            "Every field is optional; an empty body is {}. Unknown fields: 400. session_id, start_session and "
+            "stream are refused with 400 until server sessions and streaming land (docs/api.md says which)."
+        ),
+        "properties": {
+            "input": {"type": "object", "description": "The run's input; graph templates read it as {{input.x}}."},
+            "prompt_variables": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Values of the agent's declared {{KEY}} variables; undeclared or missing required: 400.",
+            },
+            "history": {
+                "type": "array",
+                "maxItems": 1000,
+                "description": "Client-managed prior turns, put before the user message. Excludes session_id.",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["role", "content"],
+                    "properties": {
+                        "role": {"type": "string", "enum": ["user", "assistant"]},
+                        "content": {"type": "string"},
+                    },
+                },
+            },
+            "parent_run_id": {"allOf": [REF("Uuid")], "description": "Links the run to a run of this workspace."},
+            "background": {"type": "boolean", "default": False, "description": "Answer 202 queued at once."},
+            "stream": {"type": "boolean", "default": False},
+            "session_id": REF("Uuid"),
+            "start_session": {"type": "boolean", "default": False},
+            "external_user_id": {"type": "string"},
+            "multitask_strategy": {"type": "string", "enum": ["reject", "enqueue"], "default": "reject"},
+        },
+    },
+    "InvokeResult": {
+        "type": "object",
+        "required": ["run_id", "status", "output", "session_id"],
+        "properties": {
+            "run_id": REF("Uuid"),
+            "status": {"type": "string", "enum": ["completed", "failed", "queued"]},
+            "output": {
+                "description": "{content} for text answers, the parsed object for output_schema agents, the "
+                "graph's output mapping for graphs; null unless completed.",
+            },
+            "session_id": {"type": ["string", "null"]},
+            "error_type": {"type": ["string", "null"], "description": "When failed, e.g. ProviderError, BudgetExceeded."},
+            "error_message": {"type": ["string", "null"]},
+        },
+    },
+    "RunTreeNode": {
+        "description": "A run with its child runs, nested.",
+        "allOf": [
+            REF("Run"),
+            {
+                "type": "object",
+                "required": ["children"],
+                "properties": {"children": {"type": "array", "items": REF("RunTreeNode")}},
+            },
+        ],
+    },
+    "RunTree": {
+        "type": "object",
+        "required": ["run", "totals"],
+        "properties": {
+            "run": REF("RunTreeNode"),
+            "totals": {
+                "type": "object",
+                "description": "Usage of the whole tree; child runs of agent nodes and call_agent are already "
+                "counted in their parent, so they are not added twice.",
+                "required": ["runs", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"],
+                "properties": {
+                    "runs": {"type": "integer", "minimum": 1},
+                    "prompt_tokens": {"type": "integer", "minimum": 0},
+                    "completion_tokens": {"type": "integer", "minimum": 0},
+                    "total_tokens": {"type": "integer", "minimum": 0},
+                    "cost_usd": {"type": "number", "minimum": 0},
+                },
+            },
+        },
+    },
+    "InvokeResultEnvelope": envelope(REF("InvokeResult")),
+    "RunTreeEnvelope": envelope(REF("RunTree")),
+})
+
+paths["/api/v1/agents/{agentId}/invoke"] = {
+    "post": {
+        "operationId": "invokeAgent",
+        "summary": "Run a hosted agent",
+        "description": (
+            "Synchronous by default: the answer waits for the run's end and is 200 with the output, or 200 with "
+            "status failed and the run's error. background: true answers 202 queued at once; a worker of any server "
+            "runs it. A client that disconnects does not stop the run. A paused or external agent: 400."
+        ),
+        "tags": ["agents"],
+        "security": BEARER,
+        "parameters": [PARAM("AgentIdPath")],
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": REF("InvokeRequest"), "example": INVOKE_EXAMPLE}},
+        },
+        "responses": {
+            "200": ok("InvokeResultEnvelope", "The run ended (completed or failed).",
+                      example={"data": INVOKE_RESULT_EXAMPLE, "error": None}),
+            "202": ok("InvokeResultEnvelope", "Queued (background).",
+                      example={"data": {**INVOKE_RESULT_EXAMPLE, "status": "queued", "output": None}, "error": None}),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/runs/{runId}/tree"] = {
+    "get": {
+        "operationId": "getRunTree",
+        "summary": "A run with all its descendants, nested, and the totals of the tree",
+        "description": "At most 1,000 runs. No query parameters.",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": [PARAM("RunIdPath")],
+        "responses": {
+            "200": ok("RunTreeEnvelope", "The tree."),
             **errors(400, 401, 403, 404, 429, 500, 503),
         },
     }
 }
 
 DESCRIPTION = """\
-The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, and reading runs, timelines and agents.
+The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, reading runs, their timelines and
+their trees of child runs, defining agents (YAML or JSON definitions, versions, rollback), and invoking hosted
+agents (synchronous or background).
 The user guide is docs/api.md.
 
 Conventions
@@ -1037,7 +1648,9 @@ Conventions
 - Errors: {"data": null, "error": {"code", "message", "details"?}}; see the ErrorCode schema for codes and statuses.
 - Request bodies are strict: unknown fields are refused (400, all of them named in details.unknown_fields), a JSON
   null counts as an absent field, the body must be a JSON object of valid UTF-8 nested at most 64 levels deep.
-  The Content-Type of a request is not checked.
+  The Content-Type of a request is not checked. Exception: POST /api/v1/agents and PUT /api/v1/agents/{agentId}
+  take an agent definition as YAML or JSON (see those routes; a bad one lists every problem in
+  details.errors).
 - Query parameters are strict on the /api routes: unknown, repeated or empty parameters are refused (400).
 - Times are ISO-8601 UTC with milliseconds on output.
 - Every response carries X-Request-Id. Authenticated routes carry X-RateLimit-Limit, X-RateLimit-Remaining and
@@ -1068,7 +1681,7 @@ doc = {
         {"name": "ingest", "description": "The v1 ingest API for agents that run elsewhere (the server only observes)."},
         {"name": "legacy-ingest", "description": "The single legacy endpoint of the original SDKs."},
         {"name": "runs", "description": "Reading runs and their timelines."},
-        {"name": "agents", "description": "Reading agents."},
+        {"name": "agents", "description": "Agents: reading them, and defining them (docs/agents.md): versions, rollback, pause, delete."},
     ],
     "paths": paths,
     "components": {

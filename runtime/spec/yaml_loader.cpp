@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/json_body.hpp"
 #include "runtime/spec/spec_checks.hpp"
 
 namespace agentos::spec {
@@ -258,6 +259,13 @@ public:
             Error(n, path, "nested deeper than 64 levels");
             return nullptr;
         }
+        // Aliases share nodes, so a small document can expand into billions of values ("billion laughs").
+        if (++expanded_ > kMaxExpandedValues) {
+            if (expanded_ == kMaxExpandedValues + 1) {
+                Error(n, path, "the definition expands to more than " + std::to_string(kMaxExpandedValues) + " values");
+            }
+            return nullptr;
+        }
         if (IsNullish(n)) {
             return nullptr;
         }
@@ -266,10 +274,10 @@ public:
             if (!IsPlain(n)) {
                 return s;
             }
-            if (s == "true" || s == "True" || s == "TRUE") {
+            if (s == "true") {  // the only spellings the typed reader accepts, too
                 return true;
             }
-            if (s == "false" || s == "False" || s == "FALSE") {
+            if (s == "false") {
                 return false;
             }
             if (IsInteger(s)) {
@@ -282,7 +290,7 @@ public:
         }
         if (n.IsSequence()) {
             Json arr = Json::array();
-            for (std::size_t i = 0; i < n.size(); ++i) {
+            for (std::size_t i = 0; i < n.size() && expanded_ <= kMaxExpandedValues; ++i) {
                 arr.push_back(ToJson(n[i], Index(path, i), depth + 1));
             }
             return arr;
@@ -290,6 +298,9 @@ public:
         Json obj = Json::object();
         std::set<std::string> seen;
         for (const auto& kv : n) {
+            if (expanded_ > kMaxExpandedValues) {
+                break;
+            }
             const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
             if (!seen.insert(key).second) {
                 Error(kv.first, Join(path, key), "given twice");
@@ -346,8 +357,70 @@ private:
         return s;
     }
 
+    static constexpr std::int64_t kMaxExpandedValues = 100'000;
+
     std::vector<SpecError>& errors_;
+    std::int64_t expanded_ = 0;
 };
+
+/// Checks on the raw text, before yaml-cpp (whose parser recurses) sees it: valid UTF-8, bounded nesting.
+/// Quotes count only where a scalar can start (so "it's" in plain text is not a quote), and comments are skipped.
+std::optional<SpecError> PreCheck(std::string_view text) {
+    if (const auto bad = core::FindInvalidUtf8(text)) {
+        return SpecError{{}, "", "invalid UTF-8 at byte " + std::to_string(*bad)};
+    }
+    int depth = 0;
+    int line = 1;
+    std::size_t line_start = 0;
+    char quote = 0;
+    char previous = '\n';  // the last character outside quotes that is not a space
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') {
+            ++line;
+            line_start = i + 1;
+            previous = '\n';
+            if (quote == '\'') {
+                continue;  // single-quoted scalars may span lines
+            }
+            continue;
+        }
+        if (quote != 0) {
+            if (c == '\\' && quote == '"') {
+                ++i;
+            } else if (c == quote) {
+                quote = 0;
+                previous = c;
+            }
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r') {
+            continue;
+        }
+        if (c == '#' && (i == line_start || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+            const auto end = text.find('\n', i);
+            i = (end == std::string_view::npos ? text.size() : end) - 1;
+            continue;
+        }
+        const bool scalar_start = previous == '\n' || previous == ':' || previous == '-' || previous == '[' ||
+                                  previous == '{' || previous == ',' || previous == '?';
+        if ((c == '"' || c == '\'') && scalar_start) {
+            quote = c;
+            continue;
+        }
+        if (c == '[' || c == '{') {
+            if (++depth > 64) {
+                return SpecError{{line, static_cast<int>(i - line_start) + 1}, "", "nested deeper than 64 levels"};
+            }
+        } else if (c == ']' || c == '}') {
+            --depth;
+        } else if (previous == '\n' && i - line_start > 512) {
+            return SpecError{{line, static_cast<int>(i - line_start) + 1}, "", "indented deeper than 512 columns"};
+        }
+        previous = c;
+    }
+    return std::nullopt;
+}
 
 bool ValidSlug(const std::string& s) {
     static const std::regex kSlug("[a-z0-9][a-z0-9-]{0,63}");
@@ -488,6 +561,10 @@ void ReadTools(Reader& r, const YAML::Node& n, AgentSpec& a) {
             for (std::size_t k = 0; k < t.agents.size(); ++k) {
                 if (!ValidSlug(t.agents[k])) {
                     r.Error(*f->Find("agents"), Index(Join(path, "agents"), k), "not an agent slug");
+                } else if (t.agents[k] == a.slug) {
+                    r.Error(
+                        *f->Find("agents"), Index(Join(path, "agents"), k), "an agent cannot start itself as a child"
+                    );
                 }
             }
         } else {
@@ -860,6 +937,10 @@ std::string FormatSpecError(const SpecError& error, std::string_view source_name
 
 LoadedAgent LoadAgent(std::string_view text) {
     LoadedAgent out;
+    if (auto problem = PreCheck(text)) {
+        out.errors.push_back(std::move(*problem));
+        return out;
+    }
     YAML::Node root;
     try {
         root = YAML::Load(std::string(text));
@@ -873,6 +954,9 @@ LoadedAgent LoadAgent(std::string_view text) {
         return out;
     }
     out.document = r.ToJson(root, "");
+    if (!out.errors.empty()) {
+        return out;  // too large, too deep or ambiguous to read further
+    }
     AgentSpec a;
     ReadAgent(r, root, a);
     if (out.errors.empty()) {
@@ -895,6 +979,26 @@ LoadedAgent LoadAgent(std::string_view text) {
     );
     if (out.errors.empty()) {
         out.spec = std::move(a);
+    }
+    return out;
+}
+
+Json LoadYamlDocument(std::string_view text, std::string_view source_name) {
+    std::vector<SpecError> errors;
+    Json out;
+    if (auto problem = PreCheck(text)) {
+        errors.push_back(std::move(*problem));
+    } else {
+        try {
+            const YAML::Node root = YAML::Load(std::string(text));
+            Reader r(errors);
+            out = r.ToJson(root, "");
+        } catch (const YAML::Exception& e) {
+            errors.push_back({{e.mark.line + 1, e.mark.column + 1}, "", "not valid YAML: " + e.msg});
+        }
+    }
+    if (!errors.empty()) {
+        throw core::Error(core::ErrorCode::kValidation, FormatSpecError(errors.front(), source_name));
     }
     return out;
 }

@@ -35,4 +35,9 @@ LoadedAgent LoadAgent(std::string_view text);
 /// `source_name` and whose details list every error ({line, column, field, message}).
 AgentSpec LoadAgentOrThrow(std::string_view text, std::string_view source_name, nlohmann::json* document = nullptr);
 
+/// Any YAML (or JSON) document as JSON, read as agent definitions are (typed plain scalars, quoted scalars stay
+/// strings, duplicate keys and alias bombs refused). Throws core::Error (VALIDATION_ERROR) with
+/// "source:line:column: field: message". Used for the server config file.
+nlohmann::json LoadYamlDocument(std::string_view text, std::string_view source_name);
+
 }  // namespace agentos::spec

@@ -11,13 +11,15 @@ namespace {
     "r.schedule_id, r.last_seq, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd, r.model, "     \
     "r.budget_warning, (extract(epoch FROM r.created_at) * 1000000)::bigint, "                                   \
     "(extract(epoch FROM r.started_at) * 1000000)::bigint, (extract(epoch FROM r.ended_at) * 1000000)::bigint, " \
-    "(extract(epoch FROM r.updated_at) * 1000000)::bigint"
+    "(extract(epoch FROM r.updated_at) * 1000000)::bigint, r.prompt_variables, r.depth, r.checkpoint, r.step_count"
 
 constexpr Query kInsert{"run_insert", R"sql(
 INSERT INTO runs (id, workspace_id, agent_id, agent_version, status, source, trigger_type, external_run_id, input,
-                  parent_run_id, session_id, schedule_id, started_at)
-VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid,
-        CASE WHEN $5 = 'queued' THEN NULL ELSE now() END)
+                  parent_run_id, session_id, schedule_id, prompt_variables, depth, lease_owner, lease_expires_at, started_at,
+                  checkpoint)
+VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid, $13::jsonb,
+        $14::int, $15::text, CASE WHEN $15::text IS NULL THEN NULL ELSE now() + make_interval(secs => $16::int) END,
+        CASE WHEN $5 = 'queued' THEN NULL ELSE now() END, $17::jsonb)
 ON CONFLICT DO NOTHING)sql"};
 
 constexpr Query kGet{"run_get", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
@@ -60,6 +62,42 @@ UPDATE runs SET prompt_tokens = prompt_tokens + $3::bigint, completion_tokens = 
                 model = coalesce($7, model), updated_at = now()
 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
 
+constexpr Query kSaveCheckpoint{"run_save_checkpoint", R"sql(
+UPDATE runs SET checkpoint = $3::jsonb, step_count = $4::int, updated_at = now()
+WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
+
+constexpr Query kTree{"run_tree", R"sql(
+WITH RECURSIVE t AS (
+  SELECT id, 0 AS level FROM runs WHERE workspace_id = $1::uuid AND id = $2::uuid
+  UNION ALL
+  SELECT c.id, t.level + 1 FROM runs c JOIN t ON c.parent_run_id = t.id
+  WHERE c.workspace_id = $1::uuid AND t.level < 32
+)
+SELECT )sql" RUN_COLUMNS R"sql( FROM t JOIN runs r ON r.id = t.id JOIN agents a ON a.id = r.agent_id
+ORDER BY t.level, r.id LIMIT $3::int)sql"};
+
+constexpr Query kAgentChain{"run_agent_chain", R"sql(
+WITH RECURSIVE up AS (
+  SELECT id, parent_run_id, agent_id, 0 AS level FROM runs WHERE workspace_id = $1::uuid AND id = $2::uuid
+  UNION ALL
+  SELECT p.id, p.parent_run_id, p.agent_id, up.level + 1 FROM runs p JOIN up ON p.id = up.parent_run_id
+  WHERE p.workspace_id = $1::uuid AND up.level < 64
+)
+SELECT agent_id FROM up ORDER BY level)sql"};
+
+constexpr Query kClaimQueued{"run_claim_queued", R"sql(
+WITH next AS (
+  SELECT id FROM runs WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1
+), r AS (
+  UPDATE runs SET status = 'running', started_at = now(), updated_at = now(), lease_owner = $1,
+                  lease_expires_at = now() + make_interval(secs => $2::int), lease_term = lease_term + 1
+  FROM next WHERE runs.id = next.id
+  RETURNING runs.*
+)
+SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
+
+constexpr Query kNotifyQueued{"run_notify_queued", "SELECT pg_notify('agentos_runs', '')"};
+
 constexpr Query kSetBudgetWarning{"run_set_budget_warning", R"sql(
 UPDATE runs SET budget_warning = $3 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
 
@@ -94,6 +132,10 @@ RunRecord ReadRun(const pqxx::row& row) {
     r.started_at = ReadOptTime(row[24]);
     r.ended_at = ReadOptTime(row[25]);
     r.updated_at = ReadTime(row[26]);
+    r.prompt_variables = ReadJson(row[27]);
+    r.depth = ReadInt(row[28]);
+    r.checkpoint = ReadJson(row[29]);
+    r.step_count = ReadInt(row[30]);
     return r;
 }
 
@@ -122,6 +164,11 @@ bool RunRepo::Insert(const NewRun& run) {
             .Add(run.parent_run_id)
             .Add(run.session_id)
             .Add(run.schedule_id)
+            .Add(run.prompt_variables.is_null() ? nlohmann::json::object() : run.prompt_variables)
+            .Add(run.depth)
+            .Add(run.lease_owner)
+            .Add(run.lease_seconds)
+            .Add(run.checkpoint)
     );
     return r.affected_rows() == 1;
 }
@@ -213,6 +260,43 @@ void RunRepo::AddUsage(const std::string& workspace_id, const std::string& run_i
             .Add(usage.cost_usd)
             .Add(usage.model)
     );
+}
+
+void RunRepo::SaveCheckpoint(
+    const std::string& workspace_id,
+    const std::string& run_id,
+    const nlohmann::json& checkpoint,
+    std::int64_t step_count
+) {
+    tx_.Exec(kSaveCheckpoint, Params().Add(workspace_id).Add(run_id).Add(checkpoint).Add(step_count));
+}
+
+std::vector<RunRecord> RunRepo::Tree(const std::string& workspace_id, const std::string& root_id, int limit) {
+    std::vector<RunRecord> out;
+    for (const auto& row : tx_.Exec(kTree, Params().Add(workspace_id).Add(root_id).Add(limit))) {
+        out.push_back(ReadRun(row));
+    }
+    return out;
+}
+
+std::vector<std::string> RunRepo::AgentChain(const std::string& workspace_id, const std::string& run_id) {
+    std::vector<std::string> out;
+    for (const auto& row : tx_.Exec(kAgentChain, Params().Add(workspace_id).Add(run_id))) {
+        out.push_back(ReadString(row[0]));
+    }
+    return out;
+}
+
+std::optional<RunRecord> RunRepo::ClaimQueued(const std::string& owner, int lease_seconds) {
+    const auto r = tx_.Exec(kClaimQueued, Params().Add(owner).Add(lease_seconds));
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return ReadRun(r[0]);
+}
+
+void RunRepo::NotifyQueued() {
+    tx_.Exec(kNotifyQueued);
 }
 
 void RunRepo::SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning) {

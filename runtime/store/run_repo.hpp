@@ -39,6 +39,10 @@ struct RunRecord {
     double cost_usd = 0;
     std::optional<std::string> model;
     std::optional<std::string> budget_warning;
+    nlohmann::json prompt_variables = nlohmann::json::object();
+    std::int64_t depth = 0;
+    nlohmann::json checkpoint;  ///< hosted runs: where to continue (null before the first step)
+    std::int64_t step_count = 0;
     core::TimePoint created_at;
     std::optional<core::TimePoint> started_at;
     std::optional<core::TimePoint> ended_at;
@@ -58,6 +62,11 @@ struct NewRun {
     std::optional<std::string> parent_run_id;
     std::optional<std::string> session_id;
     std::optional<std::string> schedule_id;
+    nlohmann::json prompt_variables = nlohmann::json::object();
+    std::int64_t depth = 0;
+    nlohmann::json checkpoint;               ///< hosted runs: the initial progress (history); null for others
+    std::optional<std::string> lease_owner;  ///< hosted runs that start at once are leased to this server
+    int lease_seconds = 60;
 };
 
 struct RunFilter {
@@ -115,6 +124,28 @@ public:
     void AddUsage(const std::string& workspace_id, const std::string& run_id, const Usage& usage);
 
     void SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning);
+
+    /// A step of a hosted run: the checkpoint to continue from and the step count. The caller appends the step's
+    /// events and usage in the same transaction.
+    void SaveCheckpoint(
+        const std::string& workspace_id,
+        const std::string& run_id,
+        const nlohmann::json& checkpoint,
+        std::int64_t step_count
+    );
+
+    /// The run and all its descendants (parent_run_id links), parents before children, at most `limit` runs.
+    std::vector<RunRecord> Tree(const std::string& workspace_id, const std::string& root_id, int limit);
+
+    /// The agent ids from `run_id` up to its root (the run's own agent first).
+    std::vector<std::string> AgentChain(const std::string& workspace_id, const std::string& run_id);
+
+    /// Claims the oldest queued run for `owner` (any workspace: this is the server's worker, not a request):
+    /// running, leased for `lease_seconds`. nullopt when none is queued. Concurrent claimers never get the same run.
+    std::optional<RunRecord> ClaimQueued(const std::string& owner, int lease_seconds);
+
+    /// Announces (at commit) that a run was queued, so every server's workers look for it.
+    void NotifyQueued();
 
 private:
     Tx& tx_;

@@ -19,6 +19,8 @@ TestApp::TestApp(TestAppOptions options) {
     config.io_threads = options.io_threads;
     config.rate_limit_per_minute = options.rate_limit_per_minute;
     config.apply_migrations = true;
+    config.agents_dir = options.agents_dir;
+    config.runs = options.runs;
     config.shutdown_grace = std::chrono::milliseconds(3000);
     app_ = std::make_unique<api::App>(config);
     app_->Start();

@@ -14,8 +14,18 @@ struct TestAppOptions {
     int rate_limit_per_minute = 0;  ///< off unless a test is about it
     std::size_t db_pool_size = 4;
     int io_threads = 2;
-    api::ServerOptions server;  ///< host/port are overridden with 127.0.0.1:0
-    std::string database_url;   ///< empty: a fresh migrated database
+    api::ServerOptions server;                    ///< host/port are overridden with 127.0.0.1:0
+    std::string database_url;                     ///< empty: a fresh migrated database
+    std::string agents_dir;                       ///< agent YAML files loaded at start
+    engine::RunServiceOptions runs = FastRuns();  ///< hosted runs: retries fast enough for tests
+
+    static engine::RunServiceOptions FastRuns() {
+        engine::RunServiceOptions o;
+        o.retry.base_delay = std::chrono::milliseconds(10);
+        o.retry.max_delay = std::chrono::milliseconds(200);
+        o.http_fetch_allowed_hosts = {"127.0.0.1"};
+        return o;
+    }
 };
 
 class TestApp {

@@ -6,9 +6,12 @@
 
 #include "api/handlers/services.hpp"
 #include "api/server/router.hpp"
+#include "runtime/agent_service.hpp"
 #include "runtime/core/embedded_file.hpp"
 #include "runtime/core/metrics.hpp"
 #include "runtime/ingest_service.hpp"
+#include "runtime/net/http_client.hpp"
+#include "runtime/run_service.hpp"
 #include "runtime/store/pg_pool.hpp"
 
 namespace agentos::api {
@@ -40,8 +43,12 @@ std::string Lower(std::string s) {
 TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     store::PgPool pool("host=127.0.0.1 port=1 dbname=none", 1);  // never connected: the handlers do not run
     engine::IngestService ingest(pool);
+    engine::AgentService agents(pool);
+    outbound::HttpClient http;
+    core::SystemClock clock;
+    engine::RunService runs(pool, agents, http, clock, {});
     core::Metrics metrics;
-    Services services{pool, ingest, metrics};
+    Services services{pool, ingest, agents, runs, metrics};
     Router router;
     AddAllRoutes(router, services);
 

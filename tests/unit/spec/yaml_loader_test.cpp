@@ -351,6 +351,28 @@ TEST(YamlLoader, QuotedScalarsStayStrings) {
     EXPECT_TRUE(args["z"].is_null());
 }
 
+TEST(YamlLoader, HostileDocumentsAreRefusedNotExpanded) {
+    // Nine levels of nine aliases each would expand to 387 million values.
+    std::string laughs =
+        "slug: a\nmodel: { provider: mock }\ngraph:\n  start: t\n  nodes:\n    t:\n      type: tool\n      tool: "
+        "calculator\n      args:\n        l0: &l0 [lol]\n";
+    for (int i = 1; i < 10; ++i) {
+        laughs += "        l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+        for (int k = 0; k < 9; ++k) {
+            laughs += std::string(k == 0 ? "" : ", ") + "*l" + std::to_string(i - 1);
+        }
+        laughs += "]\n";
+    }
+    ExpectOneError(laughs, "expands to more than 100000 values");
+    ExpectOneError(
+        "slug: a\nx: " + std::string(10000, '[') + std::string(10000, ']') + "\n",
+        "a.yaml:2:68: nested deeper than 64 levels",
+        2,
+        68
+    );
+    ExpectOneError("slug: a\nname: \"caf\xC3\"\n", "invalid UTF-8 at byte 18");
+}
+
 TEST(YamlLoader, OrThrowListsEveryError) {
     try {
         LoadAgentOrThrow("slug: A\nmodel: { provider: x }\nfoo: 1\n", "bad.yaml");
@@ -363,6 +385,38 @@ TEST(YamlLoader, OrThrowListsEveryError) {
         EXPECT_EQ(e.details()["errors"][2]["field"], "foo");
         EXPECT_EQ(e.details()["errors"][2]["line"], 3);
     }
+}
+
+}  // namespace
+}  // namespace agentos::spec
+
+namespace agentos::spec {
+namespace {
+
+TEST(YamlLoader, AnApostropheInPlainTextDoesNotHideDeepNesting) {
+    const auto loaded = LoadAgent(
+        "slug: a\ndescription: it's fine # isn't it\nx: " + std::string(100, '[') + std::string(100, ']') + "\n"
+    );
+    ASSERT_EQ(loaded.errors.size(), 1U);
+    EXPECT_NE(loaded.errors[0].message.find("nested deeper than 64"), std::string::npos) << loaded.errors[0].message;
+    EXPECT_EQ(loaded.errors[0].pos.line, 3);
+}
+
+TEST(YamlLoader, OnlyLowerCaseTrueAndFalseAreBooleans) {
+    const auto loaded = LoadAgent(
+        "slug: a\nmodel: { provider: mock }\ntools:\n  - use: calculator\ngraph:\n  start: t\n  nodes:\n    t: { type: "
+        "tool, tool: calculator, args: { a: True, b: true } }\n"
+    );
+    ASSERT_TRUE(loaded.errors.empty());
+    EXPECT_EQ(loaded.spec->graph->nodes[0].args["a"], "True");
+    EXPECT_EQ(loaded.spec->graph->nodes[0].args["b"], true);
+}
+
+TEST(YamlLoader, CallAgentCannotListTheAgentItself) {
+    const auto loaded =
+        LoadAgent("slug: a\nmodel: { provider: mock }\ntools:\n  - use: call_agent\n    agents: [b, a]\n");
+    ASSERT_EQ(loaded.errors.size(), 1U);
+    EXPECT_EQ(loaded.errors[0].path, "tools[0].agents[1]");
 }
 
 }  // namespace

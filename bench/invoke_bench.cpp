@@ -1,0 +1,365 @@
+// Orchestration overhead: invoking a one-llm-node agent through AgentOS against calling the same fake LLM directly,
+// and against the durable writes of such a run done alone.
+//
+//   agentos_invoke_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]
+//
+// The bench serves a fake OpenAI Chat Completions endpoint itself (0 ms: a fixed answer, thread per keep-alive
+// connection) and defines the agent `bench-one-node` (a graph with one llm node, openai_compatible at that fake).
+// For each concurrency (1, 8, 32), C client threads for S seconds each:
+//   direct  — POST /v1/chat/completions to the fake, as the server's provider call does;
+//   invoke  — POST /api/v1/agents/bench-one-node/invoke (synchronous) to AgentOS;
+//   durable — the run's three transactions through the store layer alone (a pool of C connections): insert the
+//             run with run_start; the node's step events, checkpoint and usage; run_end and the close.
+// Prints one table: runs/s, p50, p99, and the overhead of invoke over direct.
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/bench_util.hpp"
+#include "runtime/core/ids.hpp"
+#include "runtime/core/principal.hpp"
+#include "runtime/run_close.hpp"
+#include "runtime/store/agent_repo.hpp"
+#include "runtime/store/event_repo.hpp"
+#include "runtime/store/pg_pool.hpp"
+#include "runtime/store/run_repo.hpp"
+#include "runtime/store/workspace_repo.hpp"
+
+namespace {
+
+using bench::Cell;
+using bench::Clock;
+using bench::Connection;
+using Json = nlohmann::json;
+
+struct Options {
+    int port = 0;
+    std::string key;
+    std::string dsn;
+    double seconds = 5;
+    int server_pid = 0;
+};
+
+constexpr const char* kAnswer =
+    R"({"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,)"
+    R"("message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],)"
+    R"("usage":{"prompt_tokens":24,"completion_tokens":6,"total_tokens":30}})";
+
+/// The fake model: answers every request on a keep-alive connection with kAnswer, at once.
+class FakeLlm {
+public:
+    FakeLlm() {
+        listener_ = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listener_, 512) != 0) {
+            throw std::runtime_error("fake LLM: cannot listen");
+        }
+        socklen_t len = sizeof addr;
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        std::thread([this] { Accept(); }).detach();  // lives as long as the bench process
+    }
+
+    int port() const { return port_; }
+
+private:
+    void Accept() const {
+        for (;;) {
+            const int fd = accept(listener_, nullptr, nullptr);
+            if (fd < 0) {
+                return;
+            }
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            std::thread([fd] { Serve(fd); }).detach();
+        }
+    }
+
+    static void Serve(int fd) {
+        const std::string body = kAnswer;
+        const std::string response =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n\r\n" + body;
+        std::string buf;
+        char tmp[65536];
+        for (;;) {
+            std::size_t header_end = std::string::npos;
+            while ((header_end = buf.find("\r\n\r\n")) == std::string::npos) {
+                const ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+                if (n <= 0) {
+                    close(fd);
+                    return;
+                }
+                buf.append(tmp, static_cast<std::size_t>(n));
+            }
+            std::size_t length = 0;
+            for (const char* name : {"Content-Length: ", "content-length: "}) {
+                if (const auto at = buf.find(name); at < header_end) {
+                    length = std::stoul(buf.substr(at + 16));
+                }
+            }
+            while (buf.size() < header_end + 4 + length) {
+                const ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+                if (n <= 0) {
+                    close(fd);
+                    return;
+                }
+                buf.append(tmp, static_cast<std::size_t>(n));
+            }
+            buf.erase(0, header_end + 4 + length);
+            if (send(fd, response.data(), response.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(response.size())) {
+                close(fd);
+                return;
+            }
+        }
+    }
+
+    int listener_ = -1;
+    int port_ = 0;
+};
+
+/// C threads, each with its own keep-alive connection to `port`, posting `body` to `path` for S seconds.
+Cell RunHttp(const Options& o, int port, int concurrency, const std::string& path, const std::string& body) {
+    std::vector<std::vector<double>> lat(static_cast<std::size_t>(concurrency));
+    std::atomic<int> errors{0};
+    std::atomic<long> requests{0};
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::duration<double>(o.seconds);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < concurrency; ++t) {
+        threads.emplace_back([&, t] {
+            Connection c(port);
+            std::string resp;
+            while (Clock::now() < end) {
+                const auto t0 = Clock::now();
+                const int status = c.Post(path, o.key, body, resp);
+                lat[static_cast<std::size_t>(t)].push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - t0).count()
+                );
+                if (status != 200 || resp.find("\"status\":\"failed\"") != std::string::npos) {
+                    ++errors;
+                }
+                ++requests;
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    return bench::Summarize(lat, requests.load(), Clock::now() - start, 1, errors.load());
+}
+
+/// The writes of one run of the one-node agent, in the transactions the server uses for them.
+void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, const std::string& slug) {
+    using namespace agentos;
+    const Json input = {{"message", "What is six times seven?"}};
+    const Json checkpoint = {{"state", Json::object()}, {"steps", 0}, {"node", nullptr}};
+    std::string run_id;
+    pool.TransactBlocking([&](store::Tx& tx) {  // invoke: the agent, its version, the run and run_start
+        const auto agent = store::AgentRepo(tx).Get(workspace_id, slug);
+        const auto version = store::AgentRepo(tx).Version(agent->id, agent->current_version.value_or(1));
+        store::NewRun run;
+        run.id = core::NewUuidV7();
+        run.workspace_id = workspace_id;
+        run.agent_id = agent->id;
+        run.agent_version = version->version;
+        run.source = "hosted";
+        run.trigger_type = "manual";
+        run.input = input;
+        run.checkpoint = checkpoint;
+        run.lease_owner = "bench";
+        store::RunRepo(tx).Insert(run);
+        store::EventRepo(tx).Append(
+            workspace_id,
+            run.id,
+            std::nullopt,
+            {{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, std::nullopt}}
+        );
+        store::RunRepo(tx).Get(workspace_id, run.id);
+        run_id = run.id;
+    });
+    const Json step_end = {{"node_name", "answer"}, {"node_type", "llm"}, {"phase", "end"}, {"duration_ms", 0}};
+    pool.TransactBlocking([&](store::Tx& tx) {  // after the node: its events, the checkpoint, the usage
+        store::EventRepo(tx).Append(
+            workspace_id,
+            run_id,
+            std::nullopt,
+            {{"step", core::EventLevel::kInfo, {{"node_name", "answer"}, {"phase", "start"}}, std::nullopt},
+             {"step", core::EventLevel::kInfo, step_end, std::nullopt},
+             {"step", core::EventLevel::kInfo, step_end, std::nullopt}}
+        );
+        store::RunRepo(tx).SaveCheckpoint(workspace_id, run_id, checkpoint, 2);
+        store::RunRepo(tx).AddUsage(workspace_id, run_id, {24, 6, 30, 0.0000072, std::string("gpt-4o-mini")});
+    });
+    pool.TransactBlocking([&](store::Tx& tx) {  // the end: run_end, the checkpoint, the close
+        const auto run = store::RunRepo(tx).Get(workspace_id, run_id);
+        const Json output = {{"content", "The answer is 42."}};
+        store::EventRepo(tx).Append(
+            workspace_id,
+            run_id,
+            std::nullopt,
+            {{"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}}
+        );
+        store::RunRepo(tx).SaveCheckpoint(workspace_id, run_id, checkpoint, 2);
+        core::Principal system;
+        system.workspace_id = workspace_id;
+        engine::CloseRun(tx, system, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+    });
+}
+
+Cell RunDurable(const Options& o, int concurrency, const std::string& workspace_id, const std::string& slug) {
+    agentos::store::PgPool pool(o.dsn, static_cast<std::size_t>(concurrency));
+    DurableRun(pool, workspace_id, slug);  // prepares the statements of every connection it lands on
+    std::vector<std::vector<double>> lat(static_cast<std::size_t>(concurrency));
+    std::atomic<int> errors{0};
+    std::atomic<long> runs{0};
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::duration<double>(o.seconds);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < concurrency; ++t) {
+        threads.emplace_back([&, t] {
+            while (Clock::now() < end) {
+                const auto t0 = Clock::now();
+                try {
+                    DurableRun(pool, workspace_id, slug);
+                } catch (const std::exception&) {
+                    ++errors;
+                }
+                lat[static_cast<std::size_t>(t)].push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - t0).count()
+                );
+                ++runs;
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    const auto cell = bench::Summarize(lat, runs.load(), Clock::now() - start, 1, errors.load());
+    pool.Stop();
+    return cell;
+}
+
+void Print(const char* path, int c, const Cell& cell) {
+    std::printf(
+        "%-8s %5d %10.0f %9.2f %9.2f %7d\n", path, c, cell.requests_per_s, cell.p50_ms, cell.p99_ms, cell.errors
+    );
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        const std::string value = argv[i + 1];
+        if (flag == "--port") {
+            o.port = std::stoi(value);
+        } else if (flag == "--key") {
+            o.key = value;
+        } else if (flag == "--dsn") {
+            o.dsn = value;
+        } else if (flag == "--seconds") {
+            o.seconds = std::stod(value);
+        } else if (flag == "--server-pid") {
+            o.server_pid = std::stoi(value);
+        } else {
+            std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+            return 2;
+        }
+    }
+    if (o.port == 0 || o.key.empty() || o.dsn.empty()) {
+        std::fprintf(
+            stderr, "usage: agentos_invoke_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]\n"
+        );
+        return 2;
+    }
+    try {
+        FakeLlm llm;
+        const std::string slug = "bench-one-node";
+        const std::string yaml = "slug: " + slug +
+                                 "\nmodel: { provider: openai_compatible, name: gpt-4o-mini, base_url: "
+                                 "\"http://127.0.0.1:" +
+                                 std::to_string(llm.port()) +
+                                 "/v1\" }\n"
+                                 "instructions: You answer arithmetic questions.\n"
+                                 "graph:\n  start: answer\n  nodes:\n"
+                                 "    answer: { type: llm, prompt: \"{{input.message}}\", output: answer }\n";
+        std::string workspace_id;
+        {
+            Connection c(o.port);
+            std::string body;
+            const int status = c.Post("/api/v1/agents", o.key, yaml, body);
+            if (status != 201) {
+                throw std::runtime_error("cannot define the bench agent: " + body);
+            }
+            agentos::store::PgPool pool(o.dsn, 1);
+            pool.TransactBlocking([&](agentos::store::Tx& tx) {
+                workspace_id = agentos::store::WorkspaceRepo(tx).FindByName("default").value().id;
+            });
+            pool.Stop();
+        }
+        const std::string invoke_path = "/api/v1/agents/" + slug + "/invoke";
+        const std::string invoke_body = R"({"input":{"message":"What is six times seven?"}})";
+        const std::string direct_body =
+            Json{
+                {"model", "gpt-4o-mini"},
+                {"messages",
+                 {{{"role", "system"}, {"content", "You answer arithmetic questions."}},
+                  {{"role", "user"}, {"content", "What is six times seven?"}}}}}
+                .dump();
+        const std::string direct_path = "/v1/chat/completions";
+        o.seconds = std::max(0.5, o.seconds / 5);  // warm-up: connections, prepared statements, caches
+        RunHttp(o, o.port, 8, invoke_path, invoke_body);
+        o.seconds *= 5;
+
+        std::printf("\n%-8s %5s %10s %9s %9s %7s\n", "path", "conc", "runs/s", "p50 ms", "p99 ms", "errors");
+
+        struct Row {
+            int c;
+            Cell direct;
+            Cell invoke;
+            Cell durable;
+        };
+
+        std::vector<Row> rows;
+        for (const int c : {1, 8, 32}) {
+            Row r{c, {}, {}, {}};
+            r.direct = RunHttp(o, llm.port(), c, direct_path, direct_body);
+            Print("direct", c, r.direct);
+            r.invoke = RunHttp(o, o.port, c, invoke_path, invoke_body);
+            Print("invoke", c, r.invoke);
+            r.durable = RunDurable(o, c, workspace_id, slug);
+            Print("durable", c, r.durable);
+            rows.push_back(r);
+            std::fflush(stdout);
+        }
+        std::printf("\n%5s %20s %20s %22s\n", "conc", "p50 overhead ms", "p99 overhead ms", "invoke / durable runs/s");
+        for (const auto& r : rows) {
+            std::printf(
+                "%5d %20.2f %20.2f %21.0f%%\n",
+                r.c,
+                r.invoke.p50_ms - r.direct.p50_ms,
+                r.invoke.p99_ms - r.direct.p99_ms,
+                100.0 * r.invoke.requests_per_s / std::max(1.0, r.durable.requests_per_s)
+            );
+        }
+        if (o.server_pid > 0) {
+            const auto [rss, hwm] = bench::Rss(o.server_pid);
+            std::printf("\nserver RSS now %.1f MiB, peak %.1f MiB\n", rss, hwm);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench failed: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

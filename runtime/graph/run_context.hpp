@@ -1,0 +1,59 @@
+#pragma once
+/// What one execution of a hosted run works with: who it is, the definition it runs, and its durable progress
+/// (graph state, the conversation of the llm step in flight, counters, totals). The progress round-trips through
+/// the run's checkpoint, so a run can continue from its last node boundary.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/providers/llm_provider.hpp"
+#include "runtime/spec/agent_spec.hpp"
+#include "runtime/store/event_repo.hpp"
+#include "runtime/store/run_repo.hpp"
+
+namespace agentos::graph {
+
+struct RunTotals {
+    std::int64_t prompt_tokens = 0;
+    std::int64_t completion_tokens = 0;
+    double cost_usd = 0;
+    std::optional<std::string> model;
+};
+
+/// Durable progress, stored as the run's checkpoint after every step.
+struct Progress {
+    std::optional<std::string> node;  ///< the next graph node; none when the graph is done or there is no graph
+    nlohmann::json state = nlohmann::json::object();
+    /// The conversation of the llm step in flight (the agent loop, or an llm node's tool loop).
+    std::optional<std::string> llm_node;  ///< which llm node the conversation belongs to ("" = the agent loop)
+    std::vector<providers::ChatMessage> messages;
+    std::int64_t model_calls = 0;  ///< for the mock provider's script, and for budgets
+    std::int64_t steps = 0;        ///< node executions + model calls + tool calls, against budget.max_steps
+    bool reasked = false;          ///< output_schema: the model was already asked once to fix its answer
+    std::vector<providers::ChatMessage>
+        history;                 ///< client-managed history given at invoke: precedes every conversation
+    nlohmann::json last_output;  ///< the last node's result (a graph's default output)
+
+    nlohmann::json ToJson() const;
+    static Progress FromJson(const nlohmann::json& checkpoint);
+};
+
+struct RunContext {
+    store::RunRecord run;
+    std::shared_ptr<const spec::AgentSpec> spec;
+    std::map<std::string, std::string> variables;  ///< prompt variables with defaults applied
+    Progress progress;
+    RunTotals totals;                     ///< the run's totals so far (children included)
+    RunTotals unsaved;                    ///< usage not yet written
+    std::vector<store::NewEvent> events;  ///< events not yet written
+};
+
+nlohmann::json MessageToJson(const providers::ChatMessage& message);
+providers::ChatMessage MessageFromJson(const nlohmann::json& json);
+
+}  // namespace agentos::graph

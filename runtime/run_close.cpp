@@ -1,0 +1,61 @@
+#include "runtime/run_close.hpp"
+
+#include <cstdio>
+
+#include "runtime/core/error.hpp"
+#include "runtime/store/agent_repo.hpp"
+
+namespace agentos::engine {
+
+void RequireAgentAccess(const core::Principal& who, const std::string& agent_id) {
+    if (who.IsAgentKey() && who.agent_id != agent_id) {
+        throw core::Error(core::ErrorCode::kForbidden, "this agent key belongs to another agent");
+    }
+}
+
+void ExplainNotOpen(store::Tx& tx, const core::Principal& who, const std::string& run_id, std::string_view doing) {
+    const auto run = store::RunRepo(tx).Get(who.workspace_id, run_id);
+    if (!run) {
+        throw core::Error::NotFound("run " + run_id);
+    }
+    RequireAgentAccess(who, run->agent_id);
+    throw core::Error::Conflict(
+        "run " + run_id + " is already " + std::string(core::ToString(run->status)) + ": " + std::string(doing)
+    );
+}
+
+std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id) {
+    const auto spend = store::AgentRepo(tx).Spend(agent_id);
+    if (!spend.OverBudget()) {
+        return std::nullopt;
+    }
+    char amount[64];
+    std::snprintf(amount, sizeof amount, "%.2f", *spend.monthly_budget_usd);
+    return "Agent '" + spend.agent_name + "' has exceeded its budget of $" + amount;
+}
+
+CloseResult CloseRun(
+    store::Tx& tx,
+    const core::Principal& who,
+    const std::string& run_id,
+    core::RunStatus status,
+    const nlohmann::json& output,
+    const std::optional<std::string>& error_message,
+    const nlohmann::json& error_detail
+) {
+    auto closed = store::RunRepo(tx).Close(who.workspace_id, run_id, status, output, error_message, error_detail);
+    if (!closed) {
+        ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
+    }
+    if (closed->cost_usd > 0) {
+        store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd);
+    }
+    auto warning = BudgetWarning(tx, closed->agent_id);
+    if (warning) {
+        store::RunRepo(tx).SetBudgetWarning(who.workspace_id, run_id, *warning);
+        closed->budget_warning = warning;
+    }
+    return CloseResult{std::move(*closed), warning};
+}
+
+}  // namespace agentos::engine

@@ -1,0 +1,104 @@
+#pragma once
+/// RunService: the life of a hosted run. Invoke checks the request against the agent's definition, inserts the run
+/// (running, leased to this server — or queued) with its run_start event in one transaction, and runs it as its own
+/// task: the caller only waits for it, so a client that goes away does not stop the run. Background runs are queued
+/// and claimed by any server's workers (FOR UPDATE SKIP LOCKED), woken by NOTIFY. Child runs (agent nodes,
+/// call_agent) run inside their parent and roll their totals up into it. Thread-safe.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/core/principal.hpp"
+#include "runtime/graph/executor.hpp"
+#include "runtime/net/asio.hpp"
+#include "runtime/providers/llm_provider.hpp"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace agentos::core {
+class Clock;
+}  // namespace agentos::core
+
+namespace agentos::store {
+class PgPool;
+}  // namespace agentos::store
+
+namespace agentos::outbound {
+class HttpClient;
+}  // namespace agentos::outbound
+
+namespace agentos::engine {
+
+class AgentService;
+
+struct InvokeRequest {
+    std::string agent_ref;
+    nlohmann::json input = nlohmann::json::object();
+    std::map<std::string, std::string> prompt_variables;
+    std::vector<providers::ChatMessage> history;
+    std::optional<std::string> parent_run_id;
+    bool background = false;
+    bool stream = false;  ///< refused until streaming lands (issue 5); refused for output_schema agents for good
+    std::string trigger_type = "manual";
+    std::optional<std::string> schedule_id;
+};
+
+struct InvokeResult {
+    std::string run_id;
+    bool queued = false;
+    graph::RunOutcome outcome;  ///< when not queued
+};
+
+struct RunServiceOptions {
+    std::string server_id;       ///< lease owner name of this server
+    bool mock_fallback = false;  ///< agents whose provider key is unset answer with the mock provider (dev)
+    int lease_seconds = 60;
+    int max_depth = 5;        ///< child runs nest at most this deep
+    int max_background = 16;  ///< queued runs this server executes at once; 0: none (it only queues them)
+    std::vector<std::string> http_fetch_allowed_hosts;
+    providers::RetryPolicy retry;
+    nlohmann::json pricing;  ///< overrides of the built-in price table
+};
+
+class RunService {
+public:
+    RunService(
+        store::PgPool& pool,
+        AgentService& agents,
+        outbound::HttpClient& http,
+        const core::Clock& clock,
+        RunServiceOptions options
+    );
+    ~RunService();
+    RunService(const RunService&) = delete;
+    RunService& operator=(const RunService&) = delete;
+
+    /// Validates and starts a run; waits for its end unless it is queued (background).
+    net::awaitable<InvokeResult> Invoke(core::Principal who, InvokeRequest request);
+
+    /// Starts the background workers on `ioc`.
+    void Start(net::io_context& ioc);
+
+    /// Stops claiming queued runs (runs in flight end with the io_context).
+    void Stop();
+
+    /// Something was queued somewhere: look for work now. Thread-safe; called from the NOTIFY listener.
+    void Wake();
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+/// The channel on which a newly queued run is announced.
+inline constexpr const char* kRunQueueChannel = "agentos_runs";
+
+}  // namespace agentos::engine
