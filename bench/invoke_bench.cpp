@@ -8,8 +8,8 @@
 // For each concurrency (1, 8, 32), C client threads for S seconds each:
 //   direct  — POST /v1/chat/completions to the fake, as the server's provider call does;
 //   invoke  — POST /api/v1/agents/bench-one-node/invoke (synchronous) to AgentOS;
-//   durable — the run's three transactions through the store layer alone (a pool of C connections): insert the
-//             run with run_start; the node's step events, checkpoint and usage; run_end and the close.
+//   durable — the run's two transactions through the store layer alone (a pool of C connections): insert the
+//             run with run_start; the (last) node's step events, run_end, the checkpoint with the usage, the close.
 // Prints one table: runs/s, p50, p99, and the overhead of invoke over direct.
 
 #include <atomic>
@@ -26,6 +26,7 @@
 #include "runtime/run_close.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/event_repo.hpp"
+#include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/workspace_repo.hpp"
@@ -164,55 +165,39 @@ void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, c
     const Json input = {{"message", "What is six times seven?"}};
     const Json checkpoint = {{"state", Json::object()}, {"steps", 0}, {"node", nullptr}};
     std::string run_id;
-    pool.TransactBlocking([&](store::Tx& tx) {  // invoke: the agent, its version, the run and run_start
+    pool.TransactBlocking([&](store::Tx& tx) {  // invoke: the agent, the run (read back) and run_start
+        tx.DeferFlush();
         const auto agent = store::AgentRepo(tx).Get(workspace_id, slug);
-        const auto version = store::AgentRepo(tx).Version(agent->id, agent->current_version.value_or(1));
         store::NewRun run;
         run.id = core::NewUuidV7();
         run.workspace_id = workspace_id;
         run.agent_id = agent->id;
-        run.agent_version = version->version;
+        run.agent_version = agent->current_version;
         run.source = "hosted";
         run.trigger_type = "manual";
         run.input = input;
         run.checkpoint = checkpoint;
         run.lease_owner = "bench";
-        store::RunRepo(tx).Insert(run);
-        store::EventRepo(tx).Append(
-            workspace_id,
-            run.id,
-            std::nullopt,
-            {{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, std::nullopt}}
+        store::RunRepo(tx).Insert(
+            run, store::NewEvent{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, {}}
         );
-        store::RunRepo(tx).Get(workspace_id, run.id);
         run_id = run.id;
     });
+    const Json output = {{"content", "The answer is 42."}};
     const Json step_end = {{"node_name", "answer"}, {"node_type", "llm"}, {"phase", "end"}, {"duration_ms", 0}};
-    pool.TransactBlocking([&](store::Tx& tx) {  // after the node: its events, the checkpoint, the usage
+    pool.TransactBlocking([&](store::Tx& tx) {  // the node was the last: its events, run_end, checkpoint, close
         store::EventRepo(tx).Append(
             workspace_id,
             run_id,
             std::nullopt,
             {{"step", core::EventLevel::kInfo, {{"node_name", "answer"}, {"phase", "start"}}, std::nullopt},
              {"step", core::EventLevel::kInfo, step_end, std::nullopt},
-             {"step", core::EventLevel::kInfo, step_end, std::nullopt}}
+             {"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}}
         );
-        store::RunRepo(tx).SaveCheckpoint(workspace_id, run_id, checkpoint, 2);
-        store::RunRepo(tx).AddUsage(workspace_id, run_id, {24, 6, 30, 0.0000072, std::string("gpt-4o-mini")});
-    });
-    pool.TransactBlocking([&](store::Tx& tx) {  // the end: run_end, the checkpoint, the close
-        const auto run = store::RunRepo(tx).Get(workspace_id, run_id);
-        const Json output = {{"content", "The answer is 42."}};
-        store::EventRepo(tx).Append(
-            workspace_id,
-            run_id,
-            std::nullopt,
-            {{"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}}
-        );
-        store::RunRepo(tx).SaveCheckpoint(workspace_id, run_id, checkpoint, 2);
+        const store::FinalStep step{checkpoint, 1, 24, 6, 0.0000072, "gpt-4o-mini"};
         core::Principal system;
         system.workspace_id = workspace_id;
-        engine::CloseRun(tx, system, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+        engine::CloseRun(tx, system, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr, &step);
     });
 }
 

@@ -140,6 +140,12 @@ std::shared_ptr<const spec::AgentSpec> AgentService::Compile(
     return spec;
 }
 
+std::shared_ptr<const spec::AgentSpec> AgentService::Cached(const std::string& agent_id, std::int64_t version) {
+    const std::lock_guard lock(mutex_);
+    const auto it = compiled_.find(std::make_pair(agent_id, version));
+    return it == compiled_.end() ? nullptr : it->second;
+}
+
 std::vector<std::string> AgentService::LoadDirectory(
     store::PgPool& pool, const std::string& workspace, const std::filesystem::path& dir
 ) {

@@ -48,6 +48,9 @@ public:
         const std::string& agent_id, const store::AgentVersionRecord& version
     );
 
+    /// The cached definition of version `version` of the agent, or null when it was not compiled yet.
+    std::shared_ptr<const spec::AgentSpec> Cached(const std::string& agent_id, std::int64_t version);
+
     /// Loads every *.yaml/*.yml file of `dir` into `workspace` (created when missing) as file agents. Blocking: for
     /// start-up. Throws core::Error (VALIDATION_ERROR) listing every problem of every file; nothing is saved then.
     /// Returns one line per file ("research-agent v3 (new version)").

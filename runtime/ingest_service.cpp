@@ -143,14 +143,11 @@ net::awaitable<StartRunResult> IngestService::StartRun(core::Principal who, Star
         run.trigger_type = in.trigger_type;
         run.external_run_id = in.external_run_id;
         run.input = in.input;
-        store::RunRepo(tx).Insert(run);
         nlohmann::json payload = {{"input", in.input}, {"trigger_type", in.trigger_type}};
         if (in.external_run_id) {
             payload["external_run_id"] = *in.external_run_id;
         }
-        store::EventRepo(tx).Append(
-            who.workspace_id, run.id, std::nullopt, {{"run_start", core::EventLevel::kInfo, payload, std::nullopt}}
-        );
+        store::RunRepo(tx).Insert(run, store::NewEvent{"run_start", core::EventLevel::kInfo, payload, std::nullopt});
         result.run_id = run.id;
         result.budget_warning = BudgetWarning(tx, agent->id);
     });

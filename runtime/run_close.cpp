@@ -24,14 +24,21 @@ void ExplainNotOpen(store::Tx& tx, const core::Principal& who, const std::string
     );
 }
 
-std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id) {
-    const auto spend = store::AgentRepo(tx).Spend(agent_id);
+namespace {
+
+std::optional<std::string> WarningFor(const store::AgentSpend& spend) {
     if (!spend.OverBudget()) {
         return std::nullopt;
     }
     char amount[64];
     std::snprintf(amount, sizeof amount, "%.2f", *spend.monthly_budget_usd);
     return "Agent '" + spend.agent_name + "' has exceeded its budget of $" + amount;
+}
+
+}  // namespace
+
+std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent_id) {
+    return WarningFor(store::AgentRepo(tx).Spend(agent_id));
 }
 
 CloseResult CloseRun(
@@ -41,16 +48,16 @@ CloseResult CloseRun(
     core::RunStatus status,
     const nlohmann::json& output,
     const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail
+    const nlohmann::json& error_detail,
+    const store::FinalStep* step
 ) {
-    auto closed = store::RunRepo(tx).Close(who.workspace_id, run_id, status, output, error_message, error_detail);
+    auto closed = store::RunRepo(tx).Close(who.workspace_id, run_id, status, output, error_message, error_detail, step);
     if (!closed) {
         ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
     }
-    if (closed->cost_usd > 0) {
-        store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd);
-    }
-    auto warning = BudgetWarning(tx, closed->agent_id);
+    auto warning = closed->cost_usd > 0
+                       ? WarningFor(store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd))
+                       : BudgetWarning(tx, closed->agent_id);
     if (warning) {
         store::RunRepo(tx).SetBudgetWarning(who.workspace_id, run_id, *warning);
         closed->budget_warning = warning;

@@ -32,7 +32,8 @@ CloseResult CloseRun(
     core::RunStatus status,
     const nlohmann::json& output,
     const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail
+    const nlohmann::json& error_detail,
+    const store::FinalStep* step = nullptr
 );
 
 /// "Agent 'X' has exceeded its budget of $10.00" when the agent's spend this month passed its budget.

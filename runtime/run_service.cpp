@@ -15,6 +15,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/store/agent_repo.hpp"
+#include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 
 namespace agentos::engine {
@@ -232,7 +233,6 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             run.lease_owner = options.server_id;
             run.lease_seconds = options.lease_seconds;
         }
-        store::RunRepo(tx).Insert(run);
         Json start = {
             {"framework", "agentos"},
             {"input", req.input},
@@ -241,17 +241,23 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         if (req.parent_run_id) {
             start["parent_run_id"] = *req.parent_run_id;
         }
-        store::EventRepo(tx).Append(
-            agent.workspace_id, run.id, std::nullopt, {{"run_start", core::EventLevel::kInfo, start, clock.Now()}}
-        );
+        if (!queued) {
+            // Nobody learns of a run that starts at once before its end (or pause) is committed synchronously,
+            // which flushes this commit too; a queued run's id is answered at once, so its insert is flushed.
+            tx.DeferFlush();
+        }
+        auto record =
+            store::RunRepo(tx).Insert(run, store::NewEvent{"run_start", core::EventLevel::kInfo, start, clock.Now()});
         if (queued) {
             store::RunRepo(tx).NotifyQueued();
         }
-        auto record = store::RunRepo(tx).Get(agent.workspace_id, run.id);
         return {std::move(*record), spec};
     }
 
     std::shared_ptr<const spec::AgentSpec> Definition(store::Tx& tx, const store::AgentRecord& agent) {
+        if (auto cached = agents.Cached(agent.id, *agent.current_version)) {
+            return cached;  // versions never change: no need to read the text again
+        }
         const auto version = store::AgentRepo(tx).Version(agent.id, *agent.current_version);
         if (!version) {
             throw Error(core::ErrorCode::kInternal, "agent " + agent.slug + " has lost its current version");

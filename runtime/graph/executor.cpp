@@ -12,6 +12,7 @@
 #include "runtime/core/time.hpp"
 #include "runtime/run_close.hpp"
 #include "runtime/spec/json_schema.hpp"
+#include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/template/template.hpp"
 #include "runtime/template/when_expr.hpp"
@@ -163,6 +164,10 @@ struct Executor::Impl : tools::ChildRunLauncher {
         }
     }
 
+    static store::Usage AsUsage(const RunTotals& t) {
+        return {t.prompt_tokens, t.completion_tokens, t.prompt_tokens + t.completion_tokens, t.cost_usd, t.model};
+    }
+
     /// Writes the checkpoint, the step's events and its usage in one transaction.
     net::awaitable<void> Save() {
         const Json checkpoint = ctx.progress.ToJson();
@@ -173,22 +178,14 @@ struct Executor::Impl : tools::ChildRunLauncher {
         const auto steps = ctx.progress.steps;
         bool open = true;
         co_await deps.pool.Transact([&](store::Tx& tx) {
+            // A step between others needs no flush of its own: the run's end is committed synchronously and flushes
+            // it; a crash before that re-runs from an earlier step, which runs are built to survive (at least once).
+            tx.DeferFlush();
             if (!events.empty() && !store::EventRepo(tx).Append(workspace(), run_id(), std::nullopt, events)) {
                 open = false;  // closed meanwhile (cancelled): nothing more to write
                 return;
             }
-            store::RunRepo(tx).SaveCheckpoint(workspace(), run_id(), checkpoint, steps);
-            if (usage.prompt_tokens != 0 || usage.completion_tokens != 0 || usage.cost_usd != 0) {
-                store::RunRepo(tx).AddUsage(
-                    workspace(),
-                    run_id(),
-                    {usage.prompt_tokens,
-                     usage.completion_tokens,
-                     usage.prompt_tokens + usage.completion_tokens,
-                     usage.cost_usd,
-                     usage.model}
-                );
-            }
+            store::RunRepo(tx).SaveStep(workspace(), run_id(), checkpoint, steps, AsUsage(usage));
         });
         if (!open) {
             throw RunFailure("RunClosed", "the run was closed while it was running");
@@ -505,7 +502,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
                 );
             }
             ctx.progress.node = Next(*node);
-            co_await Save();
+            if (ctx.progress.node) {
+                co_await Save();  // after the last node, the closing transaction writes this step
+            }
         }
         if (!g.output.is_null()) {
             co_return AsOutput(RenderJson(g.output, "graph.output"));
@@ -542,46 +541,44 @@ struct Executor::Impl : tools::ChildRunLauncher {
         events.swap(ctx.events);
         const RunTotals usage = ctx.unsaved;
         ctx.unsaved = {};
+        // One transaction: the last step's events, run_end (or error), the checkpoint with the usage, the close.
+        // The totals come from memory (ctx.totals holds every saved and unsaved step), so nothing is read first.
+        const auto& t = ctx.totals;
+        if (status == core::RunStatus::kCompleted) {
+            events.push_back(
+                {"run_end",
+                 core::EventLevel::kInfo,
+                 {{"output", output},
+                  {"prompt_tokens", t.prompt_tokens},
+                  {"completion_tokens", t.completion_tokens},
+                  {"total_tokens", t.prompt_tokens + t.completion_tokens},
+                  {"cost_usd", t.cost_usd},
+                  {"model", t.model ? Json(*t.model) : Json(nullptr)}},
+                 deps.clock.Now()}
+            );
+        } else {
+            events.push_back(
+                {"error",
+                 core::EventLevel::kError,
+                 {{"error_type", error_type.value_or("Error")}, {"error_message", error_message.value_or("")}},
+                 deps.clock.Now()}
+            );
+        }
+        // The events are built out here: a transaction that is retried must not add run_end twice.
         co_await deps.pool.Transact([&](store::Tx& tx) {
             store::RunRepo runs(tx);
-            if (usage.prompt_tokens != 0 || usage.completion_tokens != 0 || usage.cost_usd != 0) {
-                runs.AddUsage(
-                    workspace(),
-                    run_id(),
-                    {usage.prompt_tokens,
-                     usage.completion_tokens,
-                     usage.prompt_tokens + usage.completion_tokens,
-                     usage.cost_usd,
-                     usage.model}
-                );
-            }
-            const auto run = runs.Get(workspace(), run_id());
-            if (!run || core::IsTerminal(run->status)) {
-                outcome.status = run ? run->status : core::RunStatus::kFailed;  // cancelled meanwhile: that stands
+            if (!store::EventRepo(tx).Append(workspace(), run_id(), std::nullopt, events)) {
+                const auto run = runs.Get(workspace(), run_id());  // closed meanwhile (cancelled): that stands
+                outcome.status = run ? run->status : core::RunStatus::kFailed;
                 return;
             }
-            if (status == core::RunStatus::kCompleted) {
-                events.push_back(
-                    {"run_end",
-                     core::EventLevel::kInfo,
-                     {{"output", output},
-                      {"prompt_tokens", run->prompt_tokens},
-                      {"completion_tokens", run->completion_tokens},
-                      {"total_tokens", run->total_tokens},
-                      {"cost_usd", run->cost_usd},
-                      {"model", run->model ? Json(*run->model) : Json(nullptr)}},
-                     deps.clock.Now()}
-                );
-            } else {
-                events.push_back(
-                    {"error",
-                     core::EventLevel::kError,
-                     {{"error_type", error_type.value_or("Error")}, {"error_message", error_message.value_or("")}},
-                     deps.clock.Now()}
-                );
-            }
-            store::EventRepo(tx).Append(workspace(), run_id(), std::nullopt, events);
-            runs.SaveCheckpoint(workspace(), run_id(), checkpoint, ctx.progress.steps);
+            const store::FinalStep step{
+                checkpoint,
+                ctx.progress.steps,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.cost_usd,
+                usage.model};
             core::Principal system;
             system.workspace_id = workspace();
             const auto closed = engine::CloseRun(
@@ -591,7 +588,8 @@ struct Executor::Impl : tools::ChildRunLauncher {
                 status,
                 status == core::RunStatus::kCompleted ? output : Json(nullptr),
                 error_message,
-                error_type ? Json{{"error_type", *error_type}} : Json(nullptr)
+                error_type ? Json{{"error_type", *error_type}} : Json(nullptr),
+                &step
             );
             outcome.totals.prompt_tokens = closed.run.prompt_tokens;
             outcome.totals.completion_tokens = closed.run.completion_tokens;

@@ -72,9 +72,13 @@ WHERE workspace_id = $1::uuid AND deleted_at IS NULL AND ($2::uuid IS NULL OR id
 ORDER BY id DESC LIMIT $3::int)sql"};
 
 constexpr Query kAddCost{"agent_add_monthly_cost", R"sql(
-INSERT INTO agent_monthly_costs (agent_id, month, cost_usd)
-VALUES ($1::uuid, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2::float8)
-ON CONFLICT (agent_id, month) DO UPDATE SET cost_usd = agent_monthly_costs.cost_usd + EXCLUDED.cost_usd)sql"};
+WITH c AS (
+  INSERT INTO agent_monthly_costs (agent_id, month, cost_usd)
+  VALUES ($1::uuid, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2::float8)
+  ON CONFLICT (agent_id, month) DO UPDATE SET cost_usd = agent_monthly_costs.cost_usd + EXCLUDED.cost_usd
+  RETURNING cost_usd
+)
+SELECT a.name, a.monthly_budget_usd, (SELECT cost_usd FROM c) FROM agents a WHERE a.id = $1::uuid)sql"};
 
 constexpr Query kSpend{"agent_spend", R"sql(
 SELECT a.name, a.monthly_budget_usd, coalesce(c.cost_usd, 0)
@@ -243,8 +247,12 @@ std::vector<AgentRecord> AgentRepo::List(
     return out;
 }
 
-void AgentRepo::AddMonthlyCost(const std::string& agent_id, double cost_usd) {
-    tx_.Exec(kAddCost, Params().Add(agent_id).Add(cost_usd));
+AgentSpend AgentRepo::AddMonthlyCost(const std::string& agent_id, double cost_usd) {
+    const auto r = tx_.Exec(kAddCost, Params().Add(agent_id).Add(cost_usd));
+    if (r.empty()) {
+        return {};
+    }
+    return AgentSpend{ReadString(r[0][0]), ReadOptDouble(r[0][1]), ReadDouble(r[0][2])};
 }
 
 AgentSpend AgentRepo::Spend(const std::string& agent_id) {

@@ -106,8 +106,8 @@ public:
         const std::string& workspace_id, const std::optional<std::string>& before_id, int limit
     );
 
-    /// Adds `cost_usd` to this month's spend of the agent.
-    void AddMonthlyCost(const std::string& agent_id, double cost_usd);
+    /// Adds `cost_usd` to this month's spend of the agent, and returns the spend (one statement).
+    AgentSpend AddMonthlyCost(const std::string& agent_id, double cost_usd);
 
     AgentSpend Spend(const std::string& agent_id);
 

@@ -66,6 +66,10 @@ pqxx::result Tx::ExecRaw(const std::string& sql) {
     return work_.exec(sql);
 }
 
+void Tx::DeferFlush() {
+    work_.exec("SET LOCAL synchronous_commit = off");
+}
+
 std::string ReadString(const pqxx::field& field) {
     return field.is_null() ? std::string() : field.c_str();
 }

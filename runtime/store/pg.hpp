@@ -61,6 +61,11 @@ public:
     /// Unprepared SQL (migrations, one-off statements); no parameters.
     pqxx::result ExecRaw(const std::string& sql);
 
+    /// This transaction's commit does not wait for the WAL flush (synchronous_commit off). Only for writes that a
+    /// later synchronous commit makes durable before anyone is told about them: the WAL is flushed in order, so
+    /// that commit flushes this one too. A crash before it loses this write and nothing that was promised.
+    void DeferFlush();
+
 private:
     pqxx::connection& connection_;
     pqxx::transaction_base& work_;

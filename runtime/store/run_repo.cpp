@@ -14,13 +14,23 @@ namespace {
     "(extract(epoch FROM r.updated_at) * 1000000)::bigint, r.prompt_variables, r.depth, r.checkpoint, r.step_count"
 
 constexpr Query kInsert{"run_insert", R"sql(
-INSERT INTO runs (id, workspace_id, agent_id, agent_version, status, source, trigger_type, external_run_id, input,
-                  parent_run_id, session_id, schedule_id, prompt_variables, depth, lease_owner, lease_expires_at, started_at,
-                  checkpoint)
-VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid, $13::jsonb,
-        $14::int, $15::text, CASE WHEN $15::text IS NULL THEN NULL ELSE now() + make_interval(secs => $16::int) END,
-        CASE WHEN $5 = 'queued' THEN NULL ELSE now() END, $17::jsonb)
-ON CONFLICT DO NOTHING)sql"};
+WITH r AS (
+  INSERT INTO runs (id, workspace_id, agent_id, agent_version, status, source, trigger_type, external_run_id, input,
+                    parent_run_id, session_id, schedule_id, prompt_variables, depth, lease_owner, lease_expires_at,
+                    started_at, checkpoint, last_seq)
+  VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid,
+          $13::jsonb, $14::int, $15::text,
+          CASE WHEN $15::text IS NULL THEN NULL ELSE now() + make_interval(secs => $16::int) END,
+          CASE WHEN $5 = 'queued' THEN NULL ELSE now() END, $17::jsonb,
+          CASE WHEN $18::text IS NULL THEN 0 ELSE 1 END)
+  ON CONFLICT DO NOTHING
+  RETURNING *
+), e AS (
+  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+  SELECT r.id, 1, r.workspace_id, $18::text, $19::text, $20::jsonb, coalesce($21::timestamptz, now())
+  FROM r WHERE $18::text IS NOT NULL
+)
+SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
 
 constexpr Query kGet{"run_get", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
 WHERE r.workspace_id = $1::uuid AND r.id = $2::uuid)sql"};
@@ -46,7 +56,11 @@ WHERE r.workspace_id = $1::uuid AND r.parent_run_id = $2::uuid ORDER BY r.id)sql
 constexpr Query kClose{"run_close", R"sql(
 WITH r AS (
   UPDATE runs SET status = $3, output = $4::jsonb, error_message = $5, error_detail = $6::jsonb,
-                  ended_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+                  ended_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                  checkpoint = coalesce($7::jsonb, checkpoint), step_count = coalesce($8::int, step_count),
+                  prompt_tokens = prompt_tokens + $9::bigint, completion_tokens = completion_tokens + $10::bigint,
+                  total_tokens = total_tokens + $9::bigint + $10::bigint, cost_usd = cost_usd + $11::float8,
+                  model = coalesce($12, model)
   WHERE workspace_id = $1::uuid AND id = $2::uuid AND status NOT IN ('completed', 'failed', 'cancelled')
   RETURNING *
 )
@@ -62,8 +76,11 @@ UPDATE runs SET prompt_tokens = prompt_tokens + $3::bigint, completion_tokens = 
                 model = coalesce($7, model), updated_at = now()
 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
 
-constexpr Query kSaveCheckpoint{"run_save_checkpoint", R"sql(
-UPDATE runs SET checkpoint = $3::jsonb, step_count = $4::int, updated_at = now()
+constexpr Query kSaveStep{"run_save_step", R"sql(
+UPDATE runs SET checkpoint = $3::jsonb, step_count = $4::int,
+                prompt_tokens = prompt_tokens + $5::bigint, completion_tokens = completion_tokens + $6::bigint,
+                total_tokens = total_tokens + $7::bigint, cost_usd = cost_usd + $8::float8,
+                model = coalesce($9, model), updated_at = now()
 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
 
 constexpr Query kTree{"run_tree", R"sql(
@@ -148,7 +165,7 @@ std::optional<std::string> StatusParam(const std::optional<core::RunStatus>& s) 
 
 }  // namespace
 
-bool RunRepo::Insert(const NewRun& run) {
+std::optional<RunRecord> RunRepo::Insert(const NewRun& run, const std::optional<NewEvent>& first_event) {
     const auto r = tx_.Exec(
         kInsert,
         Params()
@@ -169,8 +186,19 @@ bool RunRepo::Insert(const NewRun& run) {
             .Add(run.lease_owner)
             .Add(run.lease_seconds)
             .Add(run.checkpoint)
+            .Add(first_event ? std::optional<std::string>(first_event->type) : std::nullopt)
+            .Add(first_event ? std::optional<std::string>(core::ToString(first_event->level)) : std::nullopt)
+            .Add(first_event ? first_event->payload : nlohmann::json())
+            .Add(
+                first_event && first_event->occurred_at
+                    ? std::optional<std::string>(core::FormatIso(*first_event->occurred_at))
+                    : std::nullopt
+            )
     );
-    return r.affected_rows() == 1;
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return ReadRun(r[0]);
 }
 
 std::optional<RunRecord> RunRepo::Get(const std::string& workspace_id, const std::string& run_id) {
@@ -225,8 +253,11 @@ std::optional<RunRecord> RunRepo::Close(
     core::RunStatus status,
     const nlohmann::json& output,
     const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail
+    const nlohmann::json& error_detail,
+    const FinalStep* step
 ) {
+    const FinalStep none;
+    const FinalStep& s = step != nullptr ? *step : none;
     const auto r = tx_.Exec(
         kClose,
         Params()
@@ -236,6 +267,12 @@ std::optional<RunRecord> RunRepo::Close(
             .Add(output)
             .Add(error_message)
             .Add(error_detail)
+            .Add(s.checkpoint)
+            .Add(step != nullptr ? std::optional<std::string>(std::to_string(s.step_count)) : std::nullopt)
+            .Add(s.prompt_tokens)
+            .Add(s.completion_tokens)
+            .Add(s.cost_usd)
+            .Add(s.model)
     );
     if (r.empty()) {
         return std::nullopt;
@@ -262,13 +299,26 @@ void RunRepo::AddUsage(const std::string& workspace_id, const std::string& run_i
     );
 }
 
-void RunRepo::SaveCheckpoint(
+void RunRepo::SaveStep(
     const std::string& workspace_id,
     const std::string& run_id,
     const nlohmann::json& checkpoint,
-    std::int64_t step_count
+    std::int64_t step_count,
+    const Usage& usage
 ) {
-    tx_.Exec(kSaveCheckpoint, Params().Add(workspace_id).Add(run_id).Add(checkpoint).Add(step_count));
+    tx_.Exec(
+        kSaveStep,
+        Params()
+            .Add(workspace_id)
+            .Add(run_id)
+            .Add(checkpoint)
+            .Add(step_count)
+            .Add(usage.prompt_tokens)
+            .Add(usage.completion_tokens)
+            .Add(usage.total_tokens)
+            .Add(usage.cost_usd)
+            .Add(usage.model)
+    );
 }
 
 std::vector<RunRecord> RunRepo::Tree(const std::string& workspace_id, const std::string& root_id, int limit) {

@@ -10,6 +10,7 @@
 
 #include "runtime/core/run_status.hpp"
 #include "runtime/core/time.hpp"
+#include "runtime/store/event_repo.hpp"
 
 namespace agentos::store {
 
@@ -80,6 +81,18 @@ struct RunFilter {
     int limit = 50;
 };
 
+struct Usage;
+
+/// The last step of a hosted run, written by the statement that closes it.
+struct FinalStep {
+    nlohmann::json checkpoint;
+    std::int64_t step_count = 0;
+    std::int64_t prompt_tokens = 0;
+    std::int64_t completion_tokens = 0;
+    double cost_usd = 0;
+    std::optional<std::string> model;
+};
+
 /// Token and cost usage to add to a run's totals.
 struct Usage {
     std::int64_t prompt_tokens = 0;
@@ -93,8 +106,10 @@ class RunRepo {
 public:
     explicit RunRepo(Tx& tx) : tx_(tx) {}
 
-    /// False when the run could not be inserted because a legacy run with the same sdk_run_id exists.
-    bool Insert(const NewRun& run);
+    /// The inserted run (read back in the same statement), or nullopt when a legacy run with the same sdk_run_id
+    /// exists. `first_event` (run_start) is stored in the same statement as sequence number 1: one round trip and one
+    /// row version instead of three.
+    std::optional<RunRecord> Insert(const NewRun& run, const std::optional<NewEvent>& first_event = std::nullopt);
 
     std::optional<RunRecord> Get(const std::string& workspace_id, const std::string& run_id);
 
@@ -107,15 +122,17 @@ public:
     /// Child runs (parent_run_id = run_id), oldest first.
     std::vector<RunRecord> Children(const std::string& workspace_id, const std::string& run_id);
 
-    /// Moves an open run to a terminal status with its output or error. nullopt when the run is not open (or
-    /// not in the workspace): the caller finds out which with Get.
+    /// Moves an open run to a terminal status with its output or error (and, for a hosted run, its last step's
+    /// checkpoint and usage). nullopt when the run is not open (or not in the workspace): the caller finds out which
+    /// with Get.
     std::optional<RunRecord> Close(
         const std::string& workspace_id,
         const std::string& run_id,
         core::RunStatus status,
         const nlohmann::json& output,
         const std::optional<std::string>& error_message,
-        const nlohmann::json& error_detail
+        const nlohmann::json& error_detail,
+        const FinalStep* step = nullptr
     );
 
     /// Changes the status of an open run to another non-terminal status. False when the run is not open.
@@ -125,13 +142,14 @@ public:
 
     void SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning);
 
-    /// A step of a hosted run: the checkpoint to continue from and the step count. The caller appends the step's
-    /// events and usage in the same transaction.
-    void SaveCheckpoint(
+    /// A step of a hosted run: the checkpoint to continue from, the step count and the step's usage, in one UPDATE
+    /// (one new row version, not two). The caller appends the step's events in the same transaction.
+    void SaveStep(
         const std::string& workspace_id,
         const std::string& run_id,
         const nlohmann::json& checkpoint,
-        std::int64_t step_count
+        std::int64_t step_count,
+        const Usage& usage
     );
 
     /// The run and all its descendants (parent_run_id links), parents before children, at most `limit` runs.

@@ -31,7 +31,7 @@ Fixture MakeRun(PgPool& pool, const std::string& workspace = "w") {
         run.agent_id = f.agent_id;
         run.source = "ingest";
         run.trigger_type = "sdk";
-        ASSERT_TRUE(RunRepo(tx).Insert(run));
+        ASSERT_TRUE(RunRepo(tx).Insert(run).has_value());
         f.run_id = run.id;
     });
     return f;
