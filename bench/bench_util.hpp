@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -19,6 +21,43 @@
 namespace bench {
 
 using Clock = std::chrono::steady_clock;
+
+/// What every benchmark binary is told by bench/run.
+struct Options {
+    int port = 0;
+    std::string key;
+    std::string dsn;
+    double seconds = 5;
+    int server_pid = 0;
+};
+
+/// --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]; nullopt (after a message) when they are wrong.
+inline std::optional<Options> ParseOptions(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        const std::string value = argv[i + 1];
+        if (flag == "--port") {
+            o.port = std::stoi(value);
+        } else if (flag == "--key") {
+            o.key = value;
+        } else if (flag == "--dsn") {
+            o.dsn = value;
+        } else if (flag == "--seconds") {
+            o.seconds = std::stod(value);
+        } else if (flag == "--server-pid") {
+            o.server_pid = std::stoi(value);
+        } else {
+            std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+            return std::nullopt;
+        }
+    }
+    if (o.port == 0 || o.key.empty() || o.dsn.empty()) {
+        std::fprintf(stderr, "usage: %s --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]\n", argv[0]);
+        return std::nullopt;
+    }
+    return o;
+}
 
 /// A minimal keep-alive HTTP/1.1 client: enough for fixed JSON posts, nothing more.
 class Connection {

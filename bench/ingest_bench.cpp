@@ -33,14 +33,7 @@ namespace {
 using bench::Cell;
 using bench::Clock;
 using bench::Connection;
-
-struct Options {
-    int port = 0;
-    std::string key;
-    std::string dsn;
-    double seconds = 5;
-    int server_pid = 0;
-};
+using bench::Options;
 
 std::string EventsArray(int batch) {
     nlohmann::json events = nlohmann::json::array();
@@ -160,31 +153,11 @@ Cell RunDirect(const Options& o, int concurrency, int batch, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i];
-        const std::string value = argv[i + 1];
-        if (flag == "--port") {
-            o.port = std::stoi(value);
-        } else if (flag == "--key") {
-            o.key = value;
-        } else if (flag == "--dsn") {
-            o.dsn = value;
-        } else if (flag == "--seconds") {
-            o.seconds = std::stod(value);
-        } else if (flag == "--server-pid") {
-            o.server_pid = std::stoi(value);
-        } else {
-            std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
-            return 2;
-        }
-    }
-    if (o.port == 0 || o.key.empty() || o.dsn.empty()) {
-        std::fprintf(
-            stderr, "usage: agentos_ingest_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]\n"
-        );
+    const auto parsed = bench::ParseOptions(argc, argv);
+    if (!parsed) {
         return 2;
     }
+    Options o = *parsed;
     try {
         // The agent every run belongs to: registered by a legacy run_start, then addressed by its slug.
         const std::string agent_id = "bench-agent";

@@ -36,15 +36,8 @@ namespace {
 using bench::Cell;
 using bench::Clock;
 using bench::Connection;
+using bench::Options;
 using Json = nlohmann::json;
-
-struct Options {
-    int port = 0;
-    std::string key;
-    std::string dsn;
-    double seconds = 5;
-    int server_pid = 0;
-};
 
 constexpr const char* kAnswer =
     R"({"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,)"
@@ -243,31 +236,11 @@ void Print(const char* path, int c, const Cell& cell) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i];
-        const std::string value = argv[i + 1];
-        if (flag == "--port") {
-            o.port = std::stoi(value);
-        } else if (flag == "--key") {
-            o.key = value;
-        } else if (flag == "--dsn") {
-            o.dsn = value;
-        } else if (flag == "--seconds") {
-            o.seconds = std::stod(value);
-        } else if (flag == "--server-pid") {
-            o.server_pid = std::stoi(value);
-        } else {
-            std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
-            return 2;
-        }
-    }
-    if (o.port == 0 || o.key.empty() || o.dsn.empty()) {
-        std::fprintf(
-            stderr, "usage: agentos_invoke_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]\n"
-        );
+    const auto parsed = bench::ParseOptions(argc, argv);
+    if (!parsed) {
         return 2;
     }
+    Options o = *parsed;
     try {
         FakeLlm llm;
         const std::string slug = "bench-one-node";
