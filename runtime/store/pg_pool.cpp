@@ -38,7 +38,9 @@ struct PgPool::Impl {
     std::condition_variable slot_freed;
     std::vector<std::unique_ptr<Slot>> free_slots;
     std::atomic<std::size_t> in_use{0};
-    std::atomic<std::size_t> pending{0};
+    /// Transactions submitted and not finished. Shared: a coroutine suspended in Submit can be destroyed after the
+    /// pool (its io_context outlives the pool at shutdown), and its frame must not touch a destroyed pool then.
+    std::shared_ptr<std::atomic<std::size_t>> pending = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<bool> stopped{false};
 
     Impl(std::string d, std::size_t n) : dsn(std::move(d)), size(n), threads(n) {
@@ -158,13 +160,17 @@ net::awaitable<void> PgPool::Autocommit(std::function<void(Tx&)> fn) {
 
 net::awaitable<void> PgPool::Submit(std::function<void(Tx&)> fn, bool autocommit) {
     Impl* impl = impl_.get();
-    ++impl->pending;
 
     struct Pending {
-        Impl* impl;
+        std::shared_ptr<std::atomic<std::size_t>> count;
 
-        ~Pending() { --impl->pending; }
-    } pending{impl};
+        explicit Pending(std::shared_ptr<std::atomic<std::size_t>> c) : count(std::move(c)) { ++*count; }
+
+        ~Pending() { --*count; }
+
+        Pending(const Pending&) = delete;
+        Pending& operator=(const Pending&) = delete;
+    } pending{impl->pending};
 
     std::exception_ptr error;
     // The job runs on a pool thread; the completion is posted back to this coroutine's executor (its strand),
@@ -195,13 +201,13 @@ net::awaitable<void> PgPool::Submit(std::function<void(Tx&)> fn, bool autocommit
 }
 
 void PgPool::TransactBlocking(const std::function<void(Tx&)>& fn) {
-    ++impl_->pending;
+    ++*impl_->pending;
 
     struct Pending {
-        Impl* impl;
+        std::atomic<std::size_t>& count;
 
-        ~Pending() { --impl->pending; }
-    } pending{impl_.get()};
+        ~Pending() { --count; }
+    } pending{*impl_->pending};
 
     impl_->Run(fn, false);
 }
@@ -215,7 +221,7 @@ PoolStats PgPool::Stats() const {
     s.size = impl_->size;
     s.in_use = impl_->in_use.load();
     s.idle = s.size - std::min(s.size, s.in_use);
-    const std::size_t pending = impl_->pending.load();
+    const std::size_t pending = impl_->pending->load();
     s.waiting = pending > s.in_use ? pending - s.in_use : 0;
     return s;
 }

@@ -608,6 +608,18 @@ TEST_F(InvokeTest, WorkersOfAnyServerShareTheQueueAndRunEachRunOnce) {
     }
 }
 
+TEST_F(InvokeTest, AServerStoppedAtOnceShutsDownCleanly) {
+    // The worker loop claims queued runs as soon as a server starts; a stop at that moment must not leave a
+    // suspended database call that touches the stopped pool (seen under ASan as a use after free).
+    TestAppOptions options;
+    options.database_url = app_->dsn();
+    for (int i = 0; i < 10; ++i) {
+        TestApp server(options);
+        server.Stop();
+    }
+    EXPECT_EQ(client().Get("/health").status, 200);
+}
+
 TEST_F(InvokeTest, BadInvokesAre4xxAndCreateNoRun) {
     Define(kOpenAiAgent);
     Define(R"yaml(
