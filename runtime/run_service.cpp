@@ -14,6 +14,7 @@
 #include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
+#include "runtime/run_close.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
@@ -324,6 +325,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
                 if (!parent) {
                     throw Error::NotFound("parent run " + *req.parent_run_id);
                 }
+                RequireAgentAccess(who, parent->agent_id);  // an agent key links only under its own agent's runs
                 depth = parent->depth + 1;
                 if (depth > options.max_depth) {
                     throw Error::Validation(
@@ -381,21 +383,55 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
 
     net::awaitable<void> ExecuteClaimed(store::RunRecord run) {
         const std::string id = run.id;
+        const std::string workspace_id = run.workspace_id;
+        std::optional<std::string> unstartable;
         try {
-            std::shared_ptr<const spec::AgentSpec> spec;
-            co_await pool.Transact([&](store::Tx& tx) {
-                const auto version = store::AgentRepo(tx).Version(run.agent_id, run.agent_version.value_or(0));
-                if (!version) {
-                    throw Error(core::ErrorCode::kInternal, "the agent version of run " + run.id + " is gone");
-                }
-                spec = agents.Compile(run.agent_id, *version);
-            });
+            auto spec = agents.Cached(run.agent_id, run.agent_version.value_or(0));
+            if (!spec) {
+                co_await pool.Transact([&](store::Tx& tx) {
+                    const auto version = store::AgentRepo(tx).Version(run.agent_id, run.agent_version.value_or(0));
+                    if (!version) {
+                        throw Error(core::ErrorCode::kInternal, "the agent version of run " + run.id + " is gone");
+                    }
+                    spec = agents.Compile(run.agent_id, *version);
+                });
+            }
             co_await Execute(std::move(run), std::move(spec));
+        } catch (const core::Error& e) {
+            spdlog::error("background run {} stopped: {}", id, e.what());
+            if (e.code() != core::ErrorCode::kUnavailable) {
+                unstartable = e.what();  // its definition cannot run: end it rather than leave it running
+            }
         } catch (const std::exception& e) {
             spdlog::error("background run {} stopped: {}", id, e.what());
+            unstartable = e.what();
+        }
+        if (unstartable) {
+            co_await FailUnstartable(workspace_id, id, *unstartable);
         }
         --active;
         Wake();
+    }
+
+    /// Ends a claimed run whose definition cannot run, with an error event, so that it does not stay running.
+    net::awaitable<void> FailUnstartable(std::string workspace_id, std::string run_id, std::string message) {
+        try {
+            co_await pool.Transact([&](store::Tx& tx) {
+                const store::NewEvent error{
+                    "error",
+                    core::EventLevel::kError,
+                    {{"error_type", "Error"}, {"error_message", message}},
+                    clock.Now()};
+                if (!store::EventRepo(tx).Append(workspace_id, run_id, std::nullopt, {error})) {
+                    return;  // closed already
+                }
+                core::Principal system;
+                system.workspace_id = workspace_id;
+                CloseRun(tx, system, run_id, core::RunStatus::kFailed, nullptr, message, Json{{"error_type", "Error"}});
+            });
+        } catch (const std::exception& e) {
+            spdlog::error("background run {}: cannot close it: {}", run_id, e.what());
+        }
     }
 
     net::awaitable<void> WorkerLoop() {

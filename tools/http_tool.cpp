@@ -22,19 +22,6 @@ bool IsTokenChar(char c) {
            kSpecials.find(c) != std::string_view::npos;
 }
 
-std::string_view Trim(std::string_view text) {
-    const auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    };
-    while (!text.empty() && is_space(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && is_space(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
     if (from.empty()) {
         return;
@@ -44,16 +31,12 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
     }
 }
 
-std::string Seconds(std::chrono::milliseconds duration) {
-    return FormatNumber(static_cast<double>(duration.count()) / 1000.0) + " s";
-}
-
 /// The message of a transport failure, with the URL's query left out.
 std::string Describe(const outbound::TransportError& error, const outbound::HttpRequest& request) {
     const std::string shown = request.method + " " + detail::RedactUrl(request.url);
     switch (error.kind()) {
         case outbound::TransportError::Kind::kTimeout:
-            return shown + ": no response within " + Seconds(request.timeout);
+            return shown + ": no response within " + detail::Seconds(request.timeout);
         case outbound::TransportError::Kind::kTooLarge:
             return shown + ": the response body is larger than " + std::to_string(request.max_body_bytes >> 10) +
                    " KiB";
@@ -101,6 +84,23 @@ std::vector<std::pair<std::string, std::string>> RenderHeaders(
         out.emplace_back(name, std::move(text));
     }
     return out;
+}
+
+std::string_view Trim(std::string_view text) {
+    const auto is_space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    };
+    while (!text.empty() && is_space(text.front())) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && is_space(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+std::string Seconds(std::chrono::milliseconds duration) {
+    return FormatNumber(static_cast<double>(duration.count()) / 1000.0) + " s";
 }
 
 std::chrono::milliseconds TimeoutOf(double timeout_s) {

@@ -62,6 +62,12 @@ std::vector<std::pair<std::string, std::string>> RenderHeaders(
     std::string_view field
 );
 
+/// `text` without leading and trailing spaces, tabs, CR and LF.
+std::string_view Trim(std::string_view text);
+
+/// "1.5 s": a duration for messages.
+std::string Seconds(std::chrono::milliseconds duration);
+
 /// timeout_s as a duration (at least 1 ms).
 std::chrono::milliseconds TimeoutOf(double timeout_s);
 

@@ -123,8 +123,12 @@ std::unique_ptr<Tool> MakeTool(const spec::ToolSpec& spec, const ToolEnvironment
 }
 
 std::string Preview(const nlohmann::json& value) {
-    const std::string text = value.is_string() ? detail::Utf8Prefix(value.get_ref<const std::string&>())
-                                               : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // At most 4 bytes per character: cut long text before counting, so a 5 MiB output is not scanned whole.
+    constexpr std::size_t kMaxBytes = 4 * kPreviewChars + 4;
+    const std::string text =
+        value.is_string()
+            ? detail::Utf8Prefix(value.get_ref<const std::string&>(), kMaxBytes)
+            : detail::Utf8Prefix(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kMaxBytes);
     // Count characters, not bytes: a UTF-8 continuation byte is 10xxxxxx.
     std::size_t chars = 0;
     std::size_t cut = std::string::npos;  // where character kPreviewChars - 1 (0-based) starts

@@ -178,6 +178,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         const auto steps = ctx.progress.steps;
         bool open = true;
         co_await deps.pool.Transact([&](store::Tx& tx) {
+            open = true;  // a retried transaction starts over
             // A step between others needs no flush of its own: the run's end is committed synchronously and flushes
             // it; a crash before that re-runs from an earlier step, which runs are built to survive (at least once).
             tx.DeferFlush();
@@ -566,6 +567,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         }
         // The events are built out here: a transaction that is retried must not add run_end twice.
         co_await deps.pool.Transact([&](store::Tx& tx) {
+            outcome.status = status;  // a retried transaction starts over
             store::RunRepo runs(tx);
             if (!store::EventRepo(tx).Append(workspace(), run_id(), std::nullopt, events)) {
                 const auto run = runs.Get(workspace(), run_id());  // closed meanwhile (cancelled): that stands
@@ -622,6 +624,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
             if (e.code() == core::ErrorCode::kUnavailable) {
                 throw;  // the store is down: the run stays open for recovery
             }
+            failure = std::make_pair(std::string("Error"), std::string(e.what()));
+        } catch (const std::exception& e) {
+            // Anything else (a library's exception) still ends the run: a run left open is never picked up again.
             failure = std::make_pair(std::string("Error"), std::string(e.what()));
         }
         if (failure) {

@@ -131,8 +131,16 @@ struct HttpClient::Impl {
     }
 
     void PutIdle(const std::string& key, std::unique_ptr<Connection> c) {
-        c->idle_since = Clock::now();
+        const auto now = Clock::now();
+        c->idle_since = now;
         const std::lock_guard lock(mutex);
+        // Drop what has expired everywhere, and hosts left with nothing: http_fetch reaches many hosts once, and
+        // their sockets must not stay open for the life of the process.
+        for (auto it = idle.begin(); it != idle.end();) {
+            auto& conns = it->second;
+            std::erase_if(conns, [&](const auto& conn) { return now - conn->idle_since >= options.idle_timeout; });
+            it = conns.empty() ? idle.erase(it) : std::next(it);
+        }
         auto& list = idle[key];
         if (list.size() < options.max_idle_per_host) {
             list.push_back(std::move(c));

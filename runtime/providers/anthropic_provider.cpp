@@ -12,14 +12,6 @@ using nlohmann::json;
 
 constexpr const char* kProvider = "anthropic";
 
-std::int64_t TokenCount(const json& usage, const char* field) {
-    if (!usage.is_object()) {
-        return 0;
-    }
-    const auto it = usage.find(field);
-    return it != usage.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
 std::string StringField(const json& object, const char* field) {
     const auto it = object.find(field);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();

@@ -38,14 +38,6 @@ json ParseArguments(const json& arguments) {
     return parsed;
 }
 
-std::int64_t TokenCount(const json& usage, const char* field) {
-    if (!usage.is_object()) {
-        return 0;
-    }
-    const auto it = usage.find(field);
-    return it != usage.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
 /// A message's text content: a string, or an array of parts whose "text" fields are joined.
 std::string ContentText(const json& content) {
     if (content.is_string()) {

@@ -203,6 +203,14 @@ nlohmann::json ParseResponseBody(const std::string& provider, const std::string&
     return json;
 }
 
+std::int64_t TokenCount(const nlohmann::json& usage, const char* field) {
+    if (!usage.is_object()) {
+        return 0;
+    }
+    const auto it = usage.find(field);
+    return it != usage.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
 std::string DumpJson(const nlohmann::json& value) {
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

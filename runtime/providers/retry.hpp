@@ -68,4 +68,7 @@ nlohmann::json ParseResponseBody(const std::string& provider, const std::string&
 /// `value` as JSON text; invalid UTF-8 is replaced rather than thrown on.
 std::string DumpJson(const nlohmann::json& value);
 
+/// usage[field] as a whole number of tokens; 0 when usage is not an object or the field is missing or not an integer.
+std::int64_t TokenCount(const nlohmann::json& usage, const char* field);
+
 }  // namespace agentos::providers

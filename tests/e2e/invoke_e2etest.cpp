@@ -741,6 +741,16 @@ output_schema: { type: object, properties: { a: { type: string } } }
         404,
         "NOT_FOUND"
     );
+    // An agent key may link its run only under its own agent's runs.
+    ExpectError(
+        client().Post(
+            "/api/v1/agents/helper/invoke",
+            {{"prompt_variables", company}, {"parent_run_id", theirs}},
+            app_->AgentKey("default", "helper")
+        ),
+        403,
+        "FORBIDDEN"
+    );
     EXPECT_EQ(
         client().Get("/api/v1/runs", key_).Json()["data"]["items"].size(), runs_before + 1
     );  // only the ingest run above

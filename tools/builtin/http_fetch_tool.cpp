@@ -32,19 +32,6 @@ bool IsRedirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-std::string_view Trim(std::string_view text) {
-    const auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    };
-    while (!text.empty() && is_space(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && is_space(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
 bool IsHexDigit(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -86,7 +73,7 @@ std::string Origin(const ParsedUrl& url) {
 /// A redirect's Location against the URL that answered (absolute, scheme-relative, absolute-path, query-only and
 /// relative-path references).
 std::string ResolveLocation(const std::string& base, std::string_view location) {
-    location = Trim(location);
+    location = detail::Trim(location);
     const std::size_t special = location.find_first_of(":/?#");
     if (special != std::string_view::npos && special > 0 && location[special] == ':') {
         return std::string(location);  // has a scheme
@@ -109,10 +96,6 @@ std::string ResolveLocation(const std::string& base, std::string_view location) 
         return origin + path + std::string(location);
     }
     return origin + path.substr(0, path.rfind('/') + 1) + std::string(location);
-}
-
-std::string Seconds(std::chrono::milliseconds duration) {
-    return FormatNumber(static_cast<double>(duration.count()) / 1000.0) + " s";
 }
 
 std::string Bytes(std::size_t bytes) {
@@ -167,7 +150,7 @@ net::awaitable<CheckedHop> CheckHop(
         throw FetchError(*failure);
     }
     if (Remaining(deadline).count() <= 0) {
-        throw FetchError("timed out after " + Seconds(limits.timeout));
+        throw FetchError("timed out after " + detail::Seconds(limits.timeout));
     }
     if (addresses.empty()) {
         throw FetchError("cannot resolve " + parsed.host + ": no addresses");
@@ -194,7 +177,7 @@ net::awaitable<ToolOutcome> Fetch(
     std::string url, outbound::HttpClient& http, const AddressPolicy& policy, HttpFetchLimits limits
 ) {
     const auto deadline = SteadyClock::now() + limits.timeout;
-    const std::string timed_out = "timed out after " + Seconds(limits.timeout);
+    const std::string timed_out = "timed out after " + detail::Seconds(limits.timeout);
     for (int redirects = 0;; ++redirects) {
         const CheckedHop hop = co_await CheckHop(url, redirects > 0, http, policy, deadline, limits);
         outbound::HttpRequest request;
@@ -233,7 +216,7 @@ net::awaitable<ToolOutcome> Fetch(
         }
         if (IsRedirect(response.status)) {
             const auto location = response.Header("location");
-            if (location && !Trim(*location).empty()) {
+            if (location && !detail::Trim(*location).empty()) {
                 if (redirects >= limits.max_redirects) {
                     throw FetchError("too many redirects (more than " + std::to_string(limits.max_redirects) + ")");
                 }
