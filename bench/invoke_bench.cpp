@@ -8,8 +8,9 @@
 // For each concurrency (1, 8, 32), C client threads for S seconds each:
 //   direct  — POST /v1/chat/completions to the fake, as the server's provider call does;
 //   invoke  — POST /api/v1/agents/bench-one-node/invoke (synchronous) to AgentOS;
-//   durable — the run's two transactions through the store layer alone (a pool of C connections): insert the
-//             run with run_start; the (last) node's step events, run_end, the checkpoint with the usage, the close.
+//   durable — the run's writes through the store layer alone (a pool of C connections), as the server does them:
+//             read the agent, insert the run with run_start; then one statement with the (last) node's step events,
+//             run_end, the checkpoint with the usage, and the close.
 // Prints one table: runs/s, p50, p99, and the overhead of invoke over direct.
 
 #include <atomic>
@@ -152,14 +153,13 @@ Cell RunHttp(const Options& o, int port, int concurrency, const std::string& pat
     return bench::Summarize(lat, requests.load(), Clock::now() - start, 1, errors.load());
 }
 
-/// The writes of one run of the one-node agent, in the transactions the server uses for them.
+/// The writes of one run of the one-node agent, in the statements the server uses for them (autocommit).
 void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, const std::string& slug) {
     using namespace agentos;
     const Json input = {{"message", "What is six times seven?"}};
     const Json checkpoint = {{"state", Json::object()}, {"steps", 0}, {"node", nullptr}};
     std::string run_id;
-    pool.TransactBlocking([&](store::Tx& tx) {  // invoke: the agent, the run (read back) and run_start
-        tx.DeferFlush();
+    pool.AutocommitBlocking([&](store::Tx& tx) {  // invoke: the agent, then the run (read back) with run_start
         const auto agent = store::AgentRepo(tx).Get(workspace_id, slug);
         store::NewRun run;
         run.id = core::NewUuidV7();
@@ -171,6 +171,7 @@ void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, c
         run.input = input;
         run.checkpoint = checkpoint;
         run.lease_owner = "bench";
+        tx.DeferFlush();
         store::RunRepo(tx).Insert(
             run, store::NewEvent{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, {}}
         );
@@ -178,19 +179,16 @@ void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, c
     });
     const Json output = {{"content", "The answer is 42."}};
     const Json step_end = {{"node_name", "answer"}, {"node_type", "llm"}, {"phase", "end"}, {"duration_ms", 0}};
-    pool.TransactBlocking([&](store::Tx& tx) {  // the node was the last: its events, run_end, checkpoint, close
-        store::EventRepo(tx).Append(
-            workspace_id,
-            run_id,
-            std::nullopt,
-            {{"step", core::EventLevel::kInfo, {{"node_name", "answer"}, {"phase", "start"}}, std::nullopt},
-             {"step", core::EventLevel::kInfo, step_end, std::nullopt},
-             {"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}}
-        );
+    pool.AutocommitBlocking([&](store::Tx& tx) {  // the node was the last: its events, run_end, checkpoint, close
         const store::FinalStep step{checkpoint, 1, 24, 6, 0.0000072, "gpt-4o-mini"};
-        core::Principal system;
-        system.workspace_id = workspace_id;
-        engine::CloseRun(tx, system, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr, &step);
+        store::RunEnd end;
+        end.output = output;
+        end.events = {
+            {"step", core::EventLevel::kInfo, {{"node_name", "answer"}, {"phase", "start"}}, std::nullopt},
+            {"step", core::EventLevel::kInfo, step_end, std::nullopt},
+            {"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}};
+        end.step = &step;
+        engine::CloseOpenRun(tx, workspace_id, run_id, end);
     });
 }
 

@@ -170,32 +170,35 @@ net::awaitable<store::AppendResult> IngestService::AppendEvents(
 }
 
 net::awaitable<CloseResult> IngestService::Complete(core::Principal who, std::string run_id, nlohmann::json output) {
-    std::optional<CloseResult> result;
-    co_await pool_.Transact([&](store::Tx& tx) {
-        const store::NewEvent end{"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt};
-        if (!store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), {end})) {
-            ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
-        }
-        result = CloseRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
-    });
-    co_return std::move(*result);
+    store::RunEnd end;
+    end.status = core::RunStatus::kCompleted;
+    end.output = output;
+    end.events = {{"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}};
+    // A named awaitable, not a call inside co_await: g++ 12 mishandles parameters moved inside the expression.
+    auto close = Close(std::move(who), std::move(run_id), std::move(end));
+    co_return co_await std::move(close);
 }
 
 net::awaitable<CloseResult> IngestService::Fail(
     core::Principal who, std::string run_id, std::string error_message, nlohmann::json error_detail
 ) {
+    nlohmann::json payload = {{"error_type", "RunFailed"}, {"error_message", error_message}};
+    if (!error_detail.is_null()) {
+        payload["error_detail"] = error_detail;
+    }
+    store::RunEnd end;
+    end.status = core::RunStatus::kFailed;
+    end.error_message = error_message;
+    end.error_detail = error_detail;
+    end.events = {{"error", core::EventLevel::kError, payload, std::nullopt}};
+    auto close = Close(std::move(who), std::move(run_id), std::move(end));
+    co_return co_await std::move(close);
+}
+
+net::awaitable<CloseResult> IngestService::Close(core::Principal who, std::string run_id, store::RunEnd end) {
     std::optional<CloseResult> result;
-    co_await pool_.Transact([&](store::Tx& tx) {
-        nlohmann::json payload = {{"error_type", "RunFailed"}, {"error_message", error_message}};
-        if (!error_detail.is_null()) {
-            payload["error_detail"] = error_detail;
-        }
-        const store::NewEvent err{"error", core::EventLevel::kError, payload, std::nullopt};
-        if (!store::EventRepo(tx).Append(who.workspace_id, run_id, OnlyAgent(who), {err})) {
-            ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
-        }
-        result = CloseRun(tx, who, run_id, core::RunStatus::kFailed, nullptr, error_message, error_detail);
-    });
+    // One statement closes the run with its last event (a second only when the month is over budget).
+    co_await pool_.Autocommit([&](store::Tx& tx) { result = CloseRun(tx, who, run_id, end); });
     co_return std::move(*result);
 }
 
@@ -277,18 +280,16 @@ net::awaitable<LegacyResult> IngestService::IngestLegacy(core::Principal who, Le
         if (e.event_type == "run_end") {
             runs.AddUsage(who.workspace_id, run_id, UsageOf(e.payload));
             const auto output = e.payload.contains("output") ? e.payload["output"] : nlohmann::json(nullptr);
-            CloseRun(tx, who, run_id, core::RunStatus::kCompleted, output, std::nullopt, nullptr);
+            store::RunEnd end;
+            end.output = output;
+            CloseRun(tx, who, run_id, std::move(end));
         } else if (is_error) {
             const auto msg = e.payload.value("error_message", nlohmann::json(nullptr));
-            CloseRun(
-                tx,
-                who,
-                run_id,
-                core::RunStatus::kFailed,
-                nullptr,
-                msg.is_string() ? msg.get<std::string>() : "error",
-                e.payload
-            );
+            store::RunEnd end;
+            end.status = core::RunStatus::kFailed;
+            end.error_message = msg.is_string() ? msg.get<std::string>() : "error";
+            end.error_detail = e.payload;
+            CloseRun(tx, who, run_id, std::move(end));
         } else if (e.event_type == "human_input_requested") {
             runs.SetOpenStatus(who.workspace_id, run_id, core::RunStatus::kAwaitingInput);
         } else if (e.event_type == "human_input_received") {

@@ -75,6 +75,8 @@ public:
     net::awaitable<LegacyResult> IngestLegacy(core::Principal who, LegacyEvent event);
 
 private:
+    net::awaitable<CloseResult> Close(core::Principal who, std::string run_id, store::RunEnd end);
+
     store::PgPool& pool_;
 };
 

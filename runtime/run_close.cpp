@@ -41,28 +41,30 @@ std::optional<std::string> BudgetWarning(store::Tx& tx, const std::string& agent
     return WarningFor(store::AgentRepo(tx).Spend(agent_id));
 }
 
-CloseResult CloseRun(
-    store::Tx& tx,
-    const core::Principal& who,
-    const std::string& run_id,
-    core::RunStatus status,
-    const nlohmann::json& output,
-    const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail,
-    const store::FinalStep* step
+std::optional<CloseResult> CloseOpenRun(
+    store::Tx& tx, const std::string& workspace_id, const std::string& run_id, const store::RunEnd& end
 ) {
-    auto closed = store::RunRepo(tx).Close(who.workspace_id, run_id, status, output, error_message, error_detail, step);
+    auto closed = store::RunRepo(tx).Close(workspace_id, run_id, end);
+    if (!closed) {
+        return std::nullopt;
+    }
+    auto warning = WarningFor(closed->spend);
+    if (warning) {
+        store::RunRepo(tx).SetBudgetWarning(workspace_id, run_id, *warning);
+        closed->run.budget_warning = warning;
+    }
+    return CloseResult{std::move(closed->run), warning};
+}
+
+CloseResult CloseRun(store::Tx& tx, const core::Principal& who, const std::string& run_id, store::RunEnd end) {
+    if (who.IsAgentKey()) {
+        end.only_agent_id = who.agent_id;
+    }
+    auto closed = CloseOpenRun(tx, who.workspace_id, run_id, end);
     if (!closed) {
         ExplainNotOpen(tx, who, run_id, "a run closes exactly once");
     }
-    auto warning = closed->cost_usd > 0
-                       ? WarningFor(store::AgentRepo(tx).AddMonthlyCost(closed->agent_id, closed->cost_usd))
-                       : BudgetWarning(tx, closed->agent_id);
-    if (warning) {
-        store::RunRepo(tx).SetBudgetWarning(who.workspace_id, run_id, *warning);
-        closed->budget_warning = warning;
-    }
-    return CloseResult{std::move(*closed), warning};
+    return std::move(*closed);
 }
 
 }  // namespace agentos::engine

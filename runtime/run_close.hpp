@@ -23,17 +23,13 @@ struct CloseResult {
     std::optional<std::string> budget_warning;
 };
 
-/// Closes run `run_id` of `workspace_id` (its terminal event already appended). Throws CONFLICT (or NOT_FOUND /
-/// FORBIDDEN for `who`) when the run is not open.
-CloseResult CloseRun(
-    store::Tx& tx,
-    const core::Principal& who,
-    const std::string& run_id,
-    core::RunStatus status,
-    const nlohmann::json& output,
-    const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail,
-    const store::FinalStep* step = nullptr
+/// Closes run `run_id` of `who`'s workspace as `end` says, in one statement (plus one more when the month is over
+/// budget). Throws CONFLICT (or NOT_FOUND / FORBIDDEN for `who`) when the run is not open.
+CloseResult CloseRun(store::Tx& tx, const core::Principal& who, const std::string& run_id, store::RunEnd end);
+
+/// The same for the runtime's own runs: nullopt when the run is no longer open (cancelled meanwhile).
+std::optional<CloseResult> CloseOpenRun(
+    store::Tx& tx, const std::string& workspace_id, const std::string& run_id, const store::RunEnd& end
 );
 
 /// "Agent 'X' has exceeded its budget of $10.00" when the agent's spend this month passed its budget.

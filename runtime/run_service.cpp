@@ -200,7 +200,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         std::shared_ptr<const spec::AgentSpec> spec;
     };
 
-    /// Inserts a hosted run and its run_start event in one transaction.
+    /// Inserts a hosted run and its run_start event in one statement (then, for a queued run, announces it).
     Started Insert(
         store::Tx& tx,
         const store::AgentRecord& agent,
@@ -303,7 +303,9 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
 
     net::awaitable<InvokeResult> Invoke(core::Principal who, InvokeRequest req) {
         std::optional<Started> started;
-        co_await pool.Transact([&](store::Tx& tx) {
+        // Autocommit: the reads check the request, then one statement inserts the run with its run_start (and, for
+        // a queued run, one more announces it). Nothing is written before the checks pass.
+        co_await pool.Autocommit([&](store::Tx& tx) {
             const auto agent = InvocableAgent(tx, who, req.agent_ref);
             const auto spec = Definition(tx, agent);
             if (req.stream && !spec->output_schema.is_null()) {
@@ -351,7 +353,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         std::optional<Started> started;
         core::Principal who;
         who.workspace_id = parent.run.workspace_id;
-        co_await pool.Transact([&](store::Tx& tx) {
+        co_await pool.Autocommit([&](store::Tx& tx) {
             const auto agent = InvocableAgent(tx, who, slug);
             const auto chain = store::RunRepo(tx).AgentChain(who.workspace_id, parent.run.id);
             if (std::find(chain.begin(), chain.end(), agent.id) != chain.end()) {
@@ -416,18 +418,17 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     /// Ends a claimed run whose definition cannot run, with an error event, so that it does not stay running.
     net::awaitable<void> FailUnstartable(std::string workspace_id, std::string run_id, std::string message) {
         try {
-            co_await pool.Transact([&](store::Tx& tx) {
-                const store::NewEvent error{
-                    "error",
-                    core::EventLevel::kError,
-                    {{"error_type", "Error"}, {"error_message", message}},
-                    clock.Now()};
-                if (!store::EventRepo(tx).Append(workspace_id, run_id, std::nullopt, {error})) {
-                    return;  // closed already
-                }
-                core::Principal system;
-                system.workspace_id = workspace_id;
-                CloseRun(tx, system, run_id, core::RunStatus::kFailed, nullptr, message, Json{{"error_type", "Error"}});
+            co_await pool.Autocommit([&](store::Tx& tx) {
+                store::RunEnd end;
+                end.status = core::RunStatus::kFailed;
+                end.error_message = message;
+                end.error_detail = Json{{"error_type", "Error"}};
+                end.events = {
+                    {"error",
+                     core::EventLevel::kError,
+                     {{"error_type", "Error"}, {"error_message", message}},
+                     clock.Now()}};
+                CloseOpenRun(tx, workspace_id, run_id, end);  // nullopt: closed already, which stands
             });
         } catch (const std::exception& e) {
             spdlog::error("background run {}: cannot close it: {}", run_id, e.what());

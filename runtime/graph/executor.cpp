@@ -177,16 +177,11 @@ struct Executor::Impl : tools::ChildRunLauncher {
         ctx.unsaved = {};
         const auto steps = ctx.progress.steps;
         bool open = true;
-        co_await deps.pool.Transact([&](store::Tx& tx) {
-            open = true;  // a retried transaction starts over
+        co_await deps.pool.Autocommit([&](store::Tx& tx) {
             // A step between others needs no flush of its own: the run's end is committed synchronously and flushes
             // it; a crash before that re-runs from an earlier step, which runs are built to survive (at least once).
             tx.DeferFlush();
-            if (!events.empty() && !store::EventRepo(tx).Append(workspace(), run_id(), std::nullopt, events)) {
-                open = false;  // closed meanwhile (cancelled): nothing more to write
-                return;
-            }
-            store::RunRepo(tx).SaveStep(workspace(), run_id(), checkpoint, steps, AsUsage(usage));
+            open = store::RunRepo(tx).SaveStep(workspace(), run_id(), checkpoint, steps, AsUsage(usage), events);
         });
         if (!open) {
             throw RunFailure("RunClosed", "the run was closed while it was running");
@@ -542,7 +537,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         events.swap(ctx.events);
         const RunTotals usage = ctx.unsaved;
         ctx.unsaved = {};
-        // One transaction: the last step's events, run_end (or error), the checkpoint with the usage, the close.
+        // One statement: the last step's events, run_end (or error), the checkpoint with the usage, the close.
         // The totals come from memory (ctx.totals holds every saved and unsaved step), so nothing is read first.
         const auto& t = ctx.totals;
         if (status == core::RunStatus::kCompleted) {
@@ -565,39 +560,32 @@ struct Executor::Impl : tools::ChildRunLauncher {
                  deps.clock.Now()}
             );
         }
-        // The events are built out here: a transaction that is retried must not add run_end twice.
-        co_await deps.pool.Transact([&](store::Tx& tx) {
-            outcome.status = status;  // a retried transaction starts over
-            store::RunRepo runs(tx);
-            if (!store::EventRepo(tx).Append(workspace(), run_id(), std::nullopt, events)) {
-                const auto run = runs.Get(workspace(), run_id());  // closed meanwhile (cancelled): that stands
-                outcome.status = run ? run->status : core::RunStatus::kFailed;
-                return;
+        const store::FinalStep step{
+            checkpoint, ctx.progress.steps, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, usage.model};
+        store::RunEnd end;
+        end.status = status;
+        end.output = status == core::RunStatus::kCompleted ? output : Json(nullptr);
+        end.error_message = error_message;
+        end.error_detail = error_type ? Json{{"error_type", *error_type}} : Json(nullptr);
+        end.events = std::move(events);
+        end.step = &step;
+        std::optional<engine::CloseResult> closed;
+        std::optional<core::RunStatus> now_status;
+        co_await deps.pool.Autocommit([&](store::Tx& tx) {
+            closed = engine::CloseOpenRun(tx, workspace(), run_id(), end);
+            if (!closed) {
+                const auto run = store::RunRepo(tx).Get(workspace(), run_id());  // closed meanwhile (cancelled)
+                now_status = run ? run->status : core::RunStatus::kFailed;
             }
-            const store::FinalStep step{
-                checkpoint,
-                ctx.progress.steps,
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                usage.cost_usd,
-                usage.model};
-            core::Principal system;
-            system.workspace_id = workspace();
-            const auto closed = engine::CloseRun(
-                tx,
-                system,
-                run_id(),
-                status,
-                status == core::RunStatus::kCompleted ? output : Json(nullptr),
-                error_message,
-                error_type ? Json{{"error_type", *error_type}} : Json(nullptr),
-                &step
-            );
-            outcome.totals.prompt_tokens = closed.run.prompt_tokens;
-            outcome.totals.completion_tokens = closed.run.completion_tokens;
-            outcome.totals.cost_usd = closed.run.cost_usd;
-            outcome.totals.model = closed.run.model;
         });
+        if (closed) {
+            outcome.totals.prompt_tokens = closed->run.prompt_tokens;
+            outcome.totals.completion_tokens = closed->run.completion_tokens;
+            outcome.totals.cost_usd = closed->run.cost_usd;
+            outcome.totals.model = closed->run.model;
+        } else {
+            outcome.status = *now_status;
+        }
         co_return outcome;
     }
 

@@ -33,12 +33,7 @@ std::string_view EventAppendSql() {
     return kAppend.sql;
 }
 
-std::optional<AppendResult> EventRepo::Append(
-    const std::string& workspace_id,
-    const std::string& run_id,
-    const std::optional<std::string>& only_agent_id,
-    const std::vector<NewEvent>& events
-) {
+nlohmann::json EventRows(const std::vector<NewEvent>& events) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& e : events) {
         nlohmann::json row = {{"type", e.type}, {"level", core::ToString(e.level)}, {"payload", e.payload}};
@@ -47,6 +42,16 @@ std::optional<AppendResult> EventRepo::Append(
         }
         rows.push_back(std::move(row));
     }
+    return rows;
+}
+
+std::optional<AppendResult> EventRepo::Append(
+    const std::string& workspace_id,
+    const std::string& run_id,
+    const std::optional<std::string>& only_agent_id,
+    const std::vector<NewEvent>& events
+) {
+    const nlohmann::json rows = EventRows(events);
     const auto r = tx_.Exec(
         kAppend,
         Params()

@@ -61,6 +61,9 @@ private:
     Tx& tx_;
 };
 
+/// `events` as the jsonb array the append statements read ({type, level, payload, occurred_at?} each).
+nlohmann::json EventRows(const std::vector<NewEvent>& events);
+
 /// The statement Append runs ($1 workspace, $2 run, $3 agent or NULL, $4 count, $5 jsonb array of
 /// {type, level, payload, occurred_at?}). Exposed for bench/ so its direct-insert baseline runs the same SQL.
 std::string_view EventAppendSql();

@@ -55,19 +55,40 @@ std::vector<const char*> Params::Pointers() const {
 
 pqxx::result Tx::Exec(const Query& query, const Params& params) {
     std::string name(query.name);
-    if (prepared_.insert(name).second) {
+    const bool fresh = prepared_.insert(name).second;
+    if (fresh) {
         connection_.prepare(name, std::string(query.sql));
+    }
+    if (defer_flush_ && (autocommit_ || !flush_deferred_)) {
+        if (fresh) {
+            connection_.prepare_now(name);  // SQL-level EXECUTE needs it on the server, not only declared
+        }
+        return ExecDeferred(name, params);
     }
     const auto pointers = params.Pointers();
     return work_.exec_prepared(name, pqxx::prepare::make_dynamic_params(pointers));
 }
 
-pqxx::result Tx::ExecRaw(const std::string& sql) {
+pqxx::result Tx::ExecDeferred(const std::string& name, const Params& params) {
+    // A simple query of two statements is one implicit transaction (in autocommit mode) or part of the open one:
+    // set_config(..., true) lasts until that transaction's commit, which is what it changes. EXECUTE runs the
+    // same prepared plan as exec_prepared; the parameters travel as quoted literals of the types it was prepared
+    // with. The result is the last statement's.
+    std::string sql = "SELECT set_config('synchronous_commit', 'off', true); EXECUTE " + name;
+    const auto& values = params.values();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        sql += i == 0 ? "(" : ", ";
+        sql += values[i] ? work_.quote(*values[i]) : std::string("NULL");
+    }
+    if (!values.empty()) {
+        sql += ")";
+    }
+    flush_deferred_ = true;
     return work_.exec(sql);
 }
 
-void Tx::DeferFlush() {
-    work_.exec("SET LOCAL synchronous_commit = off");
+pqxx::result Tx::ExecRaw(const std::string& sql) {
+    return work_.exec(sql);
 }
 
 std::string ReadString(const pqxx::field& field) {

@@ -45,6 +45,8 @@ public:
 
     std::vector<const char*> Pointers() const;
 
+    const std::vector<std::optional<std::string>>& values() const { return values_; }
+
 private:
     std::vector<std::optional<std::string>> values_;
 };
@@ -53,23 +55,33 @@ private:
 /// (PgPool::Autocommit).
 class Tx {
 public:
-    Tx(pqxx::connection& connection, pqxx::transaction_base& work, std::unordered_set<std::string>& prepared)
-        : connection_(connection), work_(work), prepared_(prepared) {}
+    Tx(pqxx::connection& connection,
+       pqxx::transaction_base& work,
+       std::unordered_set<std::string>& prepared,
+       bool autocommit)
+        : connection_(connection), work_(work), prepared_(prepared), autocommit_(autocommit) {}
 
     pqxx::result Exec(const Query& query, const Params& params = {});
 
     /// Unprepared SQL (migrations, one-off statements); no parameters.
     pqxx::result ExecRaw(const std::string& sql);
 
-    /// This transaction's commit does not wait for the WAL flush (synchronous_commit off). Only for writes that a
-    /// later synchronous commit makes durable before anyone is told about them: the WAL is flushed in order, so
-    /// that commit flushes this one too. A crash before it loses this write and nothing that was promised.
-    void DeferFlush();
+    /// This transaction's commit (in autocommit mode: each later statement's) does not wait for the WAL flush
+    /// (synchronous_commit off). Only for writes that a later synchronous commit makes durable before anyone is
+    /// told about them: the WAL is flushed in order, so that commit flushes this one too. A crash before it loses
+    /// this write and nothing that was promised. Costs no round trip: the setting travels with the next statement.
+    void DeferFlush() { defer_flush_ = true; }
 
 private:
+    /// The statement with set_config(synchronous_commit) in front, as one simple query (one round trip).
+    pqxx::result ExecDeferred(const std::string& name, const Params& params);
+
     pqxx::connection& connection_;
     pqxx::transaction_base& work_;
     std::unordered_set<std::string>& prepared_;
+    bool autocommit_;
+    bool defer_flush_ = false;
+    bool flush_deferred_ = false;  ///< set_config already sent in this transaction
 };
 
 // Field readers: one place for how SQL values become C++ values.

@@ -109,11 +109,11 @@ struct PgPool::Impl {
             }
             if (autocommit) {
                 pqxx::nontransaction work(*slot.connection);
-                Tx tx(*slot.connection, work, slot.prepared);
+                Tx tx(*slot.connection, work, slot.prepared, true);
                 fn(tx);
             } else {
                 pqxx::work work(*slot.connection);
-                Tx tx(*slot.connection, work, slot.prepared);
+                Tx tx(*slot.connection, work, slot.prepared, false);
                 fn(tx);
                 work.commit();
             }
@@ -201,6 +201,14 @@ net::awaitable<void> PgPool::Submit(std::function<void(Tx&)> fn, bool autocommit
 }
 
 void PgPool::TransactBlocking(const std::function<void(Tx&)>& fn) {
+    RunBlocking(fn, false);
+}
+
+void PgPool::AutocommitBlocking(const std::function<void(Tx&)>& fn) {
+    RunBlocking(fn, true);
+}
+
+void PgPool::RunBlocking(const std::function<void(Tx&)>& fn, bool autocommit) {
     ++*impl_->pending;
 
     struct Pending {
@@ -209,7 +217,7 @@ void PgPool::TransactBlocking(const std::function<void(Tx&)>& fn) {
         ~Pending() { --count; }
     } pending{*impl_->pending};
 
-    impl_->Run(fn, false);
+    impl_->Run(fn, autocommit);
 }
 
 net::awaitable<void> PgPool::Ping() {

@@ -37,8 +37,9 @@ public:
     /// statement (an atomic CTE) or plain reads; it saves two round trips on the hot paths (auth, event append).
     net::awaitable<void> Autocommit(std::function<void(Tx&)> fn);
 
-    /// The same as Transact on the calling thread's behalf, blocking it. Never call from an I/O thread.
+    /// The same as Transact (Autocommit) on the calling thread's behalf, blocking it. Never call from an I/O thread.
     void TransactBlocking(const std::function<void(Tx&)>& fn);
+    void AutocommitBlocking(const std::function<void(Tx&)>& fn);
 
     /// SELECT 1 on a pool connection; throws UNAVAILABLE when the database cannot be reached.
     net::awaitable<void> Ping();
@@ -52,6 +53,7 @@ public:
 
 private:
     net::awaitable<void> Submit(std::function<void(Tx&)> fn, bool autocommit);
+    void RunBlocking(const std::function<void(Tx&)>& fn, bool autocommit);
 
     struct Impl;
     std::unique_ptr<Impl> impl_;

@@ -60,11 +60,29 @@ WITH r AS (
                   checkpoint = coalesce($7::jsonb, checkpoint), step_count = coalesce($8::int, step_count),
                   prompt_tokens = prompt_tokens + $9::bigint, completion_tokens = completion_tokens + $10::bigint,
                   total_tokens = total_tokens + $9::bigint + $10::bigint, cost_usd = cost_usd + $11::float8,
-                  model = coalesce($12, model)
-  WHERE workspace_id = $1::uuid AND id = $2::uuid AND status NOT IN ('completed', 'failed', 'cancelled')
+                  model = coalesce($12, model), last_seq = last_seq + $14::bigint
+  WHERE workspace_id = $1::uuid AND id = $2::uuid AND ($13::uuid IS NULL OR agent_id = $13::uuid)
+    AND status NOT IN ('completed', 'failed', 'cancelled')
   RETURNING *
+), ins AS (
+  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+  SELECT r.id, r.last_seq - $14::bigint + e.ord, r.workspace_id, e.type, e.level, coalesce(e.payload, '{}'::jsonb),
+         coalesce(e.occurred_at, now())
+  FROM r, ROWS FROM (jsonb_to_recordset($15::jsonb) AS (type text, level text, payload jsonb, occurred_at timestamptz))
+          WITH ORDINALITY AS e(type, level, payload, occurred_at, ord)
+), month AS (
+  SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS m
+), cost AS (
+  INSERT INTO agent_monthly_costs (agent_id, month, cost_usd)
+  SELECT r.agent_id, month.m, r.cost_usd FROM r, month WHERE r.cost_usd > 0
+  ON CONFLICT (agent_id, month) DO UPDATE SET cost_usd = agent_monthly_costs.cost_usd + EXCLUDED.cost_usd
+  RETURNING cost_usd
 )
-SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
+SELECT )sql" RUN_COLUMNS R"sql(, a.name, a.monthly_budget_usd,
+       coalesce((SELECT cost_usd FROM cost),
+                (SELECT c.cost_usd FROM agent_monthly_costs c, month WHERE c.agent_id = r.agent_id AND c.month = month.m),
+                0)
+FROM r JOIN agents a ON a.id = r.agent_id)sql"};
 
 constexpr Query kSetOpenStatus{"run_set_open_status", R"sql(
 UPDATE runs SET status = $3, updated_at = now()
@@ -77,11 +95,21 @@ UPDATE runs SET prompt_tokens = prompt_tokens + $3::bigint, completion_tokens = 
 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
 
 constexpr Query kSaveStep{"run_save_step", R"sql(
-UPDATE runs SET checkpoint = $3::jsonb, step_count = $4::int,
-                prompt_tokens = prompt_tokens + $5::bigint, completion_tokens = completion_tokens + $6::bigint,
-                total_tokens = total_tokens + $7::bigint, cost_usd = cost_usd + $8::float8,
-                model = coalesce($9, model), updated_at = now()
-WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
+WITH r AS (
+  UPDATE runs SET checkpoint = $3::jsonb, step_count = $4::int,
+                  prompt_tokens = prompt_tokens + $5::bigint, completion_tokens = completion_tokens + $6::bigint,
+                  total_tokens = total_tokens + $7::bigint, cost_usd = cost_usd + $8::float8,
+                  model = coalesce($9, model), last_seq = last_seq + $10::bigint, updated_at = now()
+  WHERE workspace_id = $1::uuid AND id = $2::uuid AND status NOT IN ('completed', 'failed', 'cancelled')
+  RETURNING id, workspace_id, last_seq
+), ins AS (
+  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+  SELECT r.id, r.last_seq - $10::bigint + e.ord, r.workspace_id, e.type, e.level, coalesce(e.payload, '{}'::jsonb),
+         coalesce(e.occurred_at, now())
+  FROM r, ROWS FROM (jsonb_to_recordset($11::jsonb) AS (type text, level text, payload jsonb, occurred_at timestamptz))
+          WITH ORDINALITY AS e(type, level, payload, occurred_at, ord)
+)
+SELECT count(*) FROM r)sql"};
 
 constexpr Query kTree{"run_tree", R"sql(
 WITH RECURSIVE t AS (
@@ -247,37 +275,35 @@ std::vector<RunRecord> RunRepo::Children(const std::string& workspace_id, const 
     return out;
 }
 
-std::optional<RunRecord> RunRepo::Close(
-    const std::string& workspace_id,
-    const std::string& run_id,
-    core::RunStatus status,
-    const nlohmann::json& output,
-    const std::optional<std::string>& error_message,
-    const nlohmann::json& error_detail,
-    const FinalStep* step
-) {
+std::optional<ClosedRun> RunRepo::Close(const std::string& workspace_id, const std::string& run_id, const RunEnd& end) {
     const FinalStep none;
-    const FinalStep& s = step != nullptr ? *step : none;
+    const FinalStep& s = end.step != nullptr ? *end.step : none;
     const auto r = tx_.Exec(
         kClose,
         Params()
             .Add(workspace_id)
             .Add(run_id)
-            .Add(core::ToString(status))
-            .Add(output)
-            .Add(error_message)
-            .Add(error_detail)
+            .Add(core::ToString(end.status))
+            .Add(end.output)
+            .Add(end.error_message)
+            .Add(end.error_detail)
             .Add(s.checkpoint)
-            .Add(step != nullptr ? std::optional<std::string>(std::to_string(s.step_count)) : std::nullopt)
+            .Add(end.step != nullptr ? std::optional<std::string>(std::to_string(s.step_count)) : std::nullopt)
             .Add(s.prompt_tokens)
             .Add(s.completion_tokens)
             .Add(s.cost_usd)
             .Add(s.model)
+            .Add(end.only_agent_id)
+            .Add(static_cast<std::int64_t>(end.events.size()))
+            .Add(EventRows(end.events))
     );
     if (r.empty()) {
         return std::nullopt;
     }
-    return ReadRun(r[0]);
+    constexpr int kSpend = 31;  // after the run's columns
+    return ClosedRun{
+        ReadRun(r[0]),
+        AgentSpend{ReadString(r[0][kSpend]), ReadOptDouble(r[0][kSpend + 1]), ReadDouble(r[0][kSpend + 2])}};
 }
 
 bool RunRepo::SetOpenStatus(const std::string& workspace_id, const std::string& run_id, core::RunStatus status) {
@@ -299,14 +325,15 @@ void RunRepo::AddUsage(const std::string& workspace_id, const std::string& run_i
     );
 }
 
-void RunRepo::SaveStep(
+bool RunRepo::SaveStep(
     const std::string& workspace_id,
     const std::string& run_id,
     const nlohmann::json& checkpoint,
     std::int64_t step_count,
-    const Usage& usage
+    const Usage& usage,
+    const std::vector<NewEvent>& events
 ) {
-    tx_.Exec(
+    const auto r = tx_.Exec(
         kSaveStep,
         Params()
             .Add(workspace_id)
@@ -318,7 +345,10 @@ void RunRepo::SaveStep(
             .Add(usage.total_tokens)
             .Add(usage.cost_usd)
             .Add(usage.model)
+            .Add(static_cast<std::int64_t>(events.size()))
+            .Add(EventRows(events))
     );
+    return ReadInt(r[0][0]) == 1;
 }
 
 std::vector<RunRecord> RunRepo::Tree(const std::string& workspace_id, const std::string& root_id, int limit) {

@@ -10,6 +10,7 @@
 
 #include "runtime/core/run_status.hpp"
 #include "runtime/core/time.hpp"
+#include "runtime/store/agent_repo.hpp"
 #include "runtime/store/event_repo.hpp"
 
 namespace agentos::store {
@@ -102,6 +103,22 @@ struct Usage {
     std::optional<std::string> model;
 };
 
+/// How a run ends (RunRepo::Close).
+struct RunEnd {
+    core::RunStatus status = core::RunStatus::kCompleted;
+    nlohmann::json output;  ///< completed runs
+    std::optional<std::string> error_message;
+    nlohmann::json error_detail;
+    std::vector<NewEvent> events;              ///< the run's last events (its run_end or error among them)
+    const FinalStep* step = nullptr;           ///< hosted runs: the last step's checkpoint and usage
+    std::optional<std::string> only_agent_id;  ///< agent keys: the run must be this agent's
+};
+
+struct ClosedRun {
+    RunRecord run;
+    AgentSpend spend;  ///< the agent's month, this run's cost included
+};
+
 class RunRepo {
 public:
     explicit RunRepo(Tx& tx) : tx_(tx) {}
@@ -122,18 +139,11 @@ public:
     /// Child runs (parent_run_id = run_id), oldest first.
     std::vector<RunRecord> Children(const std::string& workspace_id, const std::string& run_id);
 
-    /// Moves an open run to a terminal status with its output or error (and, for a hosted run, its last step's
-    /// checkpoint and usage). nullopt when the run is not open (or not in the workspace): the caller finds out which
-    /// with Get.
-    std::optional<RunRecord> Close(
-        const std::string& workspace_id,
-        const std::string& run_id,
-        core::RunStatus status,
-        const nlohmann::json& output,
-        const std::optional<std::string>& error_message,
-        const nlohmann::json& error_detail,
-        const FinalStep* step = nullptr
-    );
+    /// Moves an open run to a terminal status with its output or error, in one statement that also appends its last
+    /// events, writes (for a hosted run) its last step's checkpoint and usage, and books its cost against the
+    /// agent's month. nullopt when the run is not open (or not in the workspace, or not `only_agent_id`'s): the
+    /// caller finds out which with Get.
+    std::optional<ClosedRun> Close(const std::string& workspace_id, const std::string& run_id, const RunEnd& end);
 
     /// Changes the status of an open run to another non-terminal status. False when the run is not open.
     bool SetOpenStatus(const std::string& workspace_id, const std::string& run_id, core::RunStatus status);
@@ -142,14 +152,15 @@ public:
 
     void SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning);
 
-    /// A step of a hosted run: the checkpoint to continue from, the step count and the step's usage, in one UPDATE
-    /// (one new row version, not two). The caller appends the step's events in the same transaction.
-    void SaveStep(
+    /// A step of a hosted run in one statement: the step's events, the checkpoint to continue from, the step count
+    /// and the step's usage (one new row version of the run). False when the run is no longer open.
+    bool SaveStep(
         const std::string& workspace_id,
         const std::string& run_id,
         const nlohmann::json& checkpoint,
         std::int64_t step_count,
-        const Usage& usage
+        const Usage& usage,
+        const std::vector<NewEvent>& events
     );
 
     /// The run and all its descendants (parent_run_id links), parents before children, at most `limit` runs.

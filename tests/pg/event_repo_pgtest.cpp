@@ -6,6 +6,7 @@
 #include "runtime/core/ids.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/event_repo.hpp"
+#include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/workspace_repo.hpp"
@@ -91,9 +92,11 @@ TEST(EventRepo, NothingIsAppendedToAClosedRunOrAcrossWorkspaces) {
         EXPECT_FALSE(EventRepo(tx).Append(other.workspace_id, f.run_id, std::nullopt, one));
         EXPECT_FALSE(EventRepo(tx).Append(f.workspace_id, f.run_id, other.agent_id, one));
         EXPECT_TRUE(EventRepo(tx).Append(f.workspace_id, f.run_id, f.agent_id, one));
-        EXPECT_TRUE(
-            RunRepo(tx).Close(f.workspace_id, f.run_id, core::RunStatus::kCompleted, nullptr, std::nullopt, nullptr)
-        );
+        RunEnd end;
+        end.only_agent_id = other.agent_id;
+        EXPECT_FALSE(RunRepo(tx).Close(f.workspace_id, f.run_id, end));
+        EXPECT_FALSE(RunRepo(tx).Close(other.workspace_id, f.run_id, RunEnd{}));
+        EXPECT_TRUE(RunRepo(tx).Close(f.workspace_id, f.run_id, RunEnd{}));
         EXPECT_FALSE(EventRepo(tx).Append(f.workspace_id, f.run_id, std::nullopt, one));
     });
 }
@@ -107,8 +110,10 @@ TEST(RunRepo, ConcurrentClosesLetExactlyOneWin) {
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
             pool.TransactBlocking([&](Tx& tx) {
-                const auto status = t % 2 == 0 ? core::RunStatus::kCompleted : core::RunStatus::kFailed;
-                if (RunRepo(tx).Close(f.workspace_id, f.run_id, status, nullptr, std::nullopt, nullptr)) {
+                RunEnd end;
+                end.status = t % 2 == 0 ? core::RunStatus::kCompleted : core::RunStatus::kFailed;
+                end.events = {{"end", core::EventLevel::kInfo, {{"t", t}}, std::nullopt}};
+                if (RunRepo(tx).Close(f.workspace_id, f.run_id, end)) {
                     ++wins;
                 }
             });
@@ -118,6 +123,95 @@ TEST(RunRepo, ConcurrentClosesLetExactlyOneWin) {
         th.join();
     }
     EXPECT_EQ(wins.load(), 1);
+    std::vector<EventRecord> events;
+    pool.TransactBlocking([&](Tx& tx) { events = EventRepo(tx).List(f.workspace_id, f.run_id, 0, 100); });
+    EXPECT_EQ(events.size(), 1u);  // only the winner's last event was stored
+}
+
+TEST(RunRepo, CloseAppendsItsEventsAfterTheOthersAndBooksTheCost) {
+    AGENTOS_REQUIRE_PG();
+    PgPool pool(testing::TestCluster::Get().NewDatabase(), 1);
+    const auto f = MakeRun(pool);
+    std::optional<ClosedRun> closed;
+    pool.TransactBlocking([&](Tx& tx) {
+        EventRepo(tx).Append(
+            f.workspace_id, f.run_id, std::nullopt, {{"a", core::EventLevel::kInfo, {}, std::nullopt}}
+        );
+        AgentRepo(tx).AddMonthlyCost(f.agent_id, 1.5);
+        const FinalStep step{nlohmann::json{{"steps", 3}}, 3, 10, 5, 0.25, std::string("m1")};
+        RunEnd end;
+        end.output = {{"answer", "it's 42"}};
+        end.events = {
+            {"step", core::EventLevel::kInfo, {{"phase", "end"}}, std::nullopt},
+            {"run_end", core::EventLevel::kInfo, {{"output", "it's 42"}}, std::nullopt}};
+        end.step = &step;
+        closed = RunRepo(tx).Close(f.workspace_id, f.run_id, end);
+    });
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->run.status, core::RunStatus::kCompleted);
+    EXPECT_EQ(closed->run.output["answer"], "it's 42");
+    EXPECT_EQ(closed->run.last_seq, 3);
+    EXPECT_EQ(closed->run.step_count, 3);
+    EXPECT_EQ(closed->run.total_tokens, 15);
+    EXPECT_EQ(closed->run.model, "m1");
+    EXPECT_DOUBLE_EQ(closed->spend.month_cost_usd, 1.75);  // the month's earlier 1.5 and this run's 0.25
+    std::vector<EventRecord> events;
+    pool.TransactBlocking([&](Tx& tx) { events = EventRepo(tx).List(f.workspace_id, f.run_id, 0, 100); });
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[0].type, "a");
+    EXPECT_EQ(events[1].type, "step");
+    EXPECT_EQ(events[2].type, "run_end");
+    EXPECT_EQ(events[2].seq, 3);
+}
+
+TEST(RunRepo, ACloseWithoutCostReportsTheMonthAsItIs) {
+    AGENTOS_REQUIRE_PG();
+    PgPool pool(testing::TestCluster::Get().NewDatabase(), 1);
+    const auto f = MakeRun(pool);
+    std::optional<ClosedRun> closed;
+    pool.TransactBlocking([&](Tx& tx) {
+        AgentRepo(tx).AddMonthlyCost(f.agent_id, 2.0);
+        closed = RunRepo(tx).Close(f.workspace_id, f.run_id, RunEnd{});
+    });
+    ASSERT_TRUE(closed);
+    EXPECT_DOUBLE_EQ(closed->spend.month_cost_usd, 2.0);
+    EXPECT_EQ(closed->run.last_seq, 0);
+}
+
+TEST(Tx, ADeferredFlushStatementKeepsItsParametersAndEndsWithItsTransaction) {
+    AGENTOS_REQUIRE_PG();
+    PgPool pool(testing::TestCluster::Get().NewDatabase(), 1);
+    const auto f = MakeRun(pool);
+    // Quotes, backslashes and JSON survive the literal form that a deferred statement sends.
+    const std::string tricky = R"(it's a \back\slash and "quotes" '; DROP TABLE runs; --)";
+    // The test cluster runs with synchronous_commit off; this session (the pool's one connection) turns it on.
+    pool.TransactBlocking([&](Tx& tx) { tx.ExecRaw("SET synchronous_commit = on"); });
+    for (int i = 0; i < 2; ++i) {  // the second time the statement is prepared already
+        pool.TransactBlocking([&](Tx& tx) {
+            tx.DeferFlush();
+            EXPECT_TRUE(RunRepo(tx).SaveStep(
+                f.workspace_id,
+                f.run_id,
+                nlohmann::json{{"note", tricky}},
+                i + 1,
+                Usage{1, 2, 3, 0.5, std::nullopt},
+                {{"step", core::EventLevel::kInfo, {{"note", tricky}}, std::nullopt}}
+            ));
+            EXPECT_EQ(ReadString(tx.ExecRaw("SHOW synchronous_commit")[0][0]), "off");
+        });
+    }
+    pool.TransactBlocking([&](Tx& tx) {
+        EXPECT_EQ(ReadString(tx.ExecRaw("SHOW synchronous_commit")[0][0]), "on");  // it ended with its transaction
+        const auto run = RunRepo(tx).Get(f.workspace_id, f.run_id);
+        EXPECT_EQ(run->checkpoint["note"], tricky);
+        EXPECT_EQ(run->step_count, 2);
+        EXPECT_EQ(run->total_tokens, 6);
+        EXPECT_EQ(run->model, std::nullopt);
+        const auto events = EventRepo(tx).List(f.workspace_id, f.run_id, 0, 10);
+        ASSERT_EQ(events.size(), 2u);
+        EXPECT_EQ(events[1].payload["note"], tricky);
+        EXPECT_EQ(events[1].seq, 2);
+    });
 }
 
 }  // namespace
