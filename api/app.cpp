@@ -108,10 +108,12 @@ void App::Start() {
     engine::RunService* runs = m.runs.get();
     m.listener = std::make_unique<store::PgListener>(
         m.config.database_url,
-        std::vector<std::string>{store::kApiKeyChannel, engine::kRunQueueChannel},
+        std::vector<std::string>{store::kApiKeyChannel, engine::kRunQueueChannel, engine::kRunCancelChannel},
         [auth, runs](const std::string& channel, const std::string& payload) {
             if (channel == engine::kRunQueueChannel) {
                 runs->Wake();
+            } else if (channel == engine::kRunCancelChannel) {
+                runs->CancelLocal(payload);
             } else {
                 auth->Forget(payload);
             }

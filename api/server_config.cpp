@@ -64,6 +64,15 @@ void ApplyServerConfig(std::string_view text, std::string_view source_name, AppC
         if (const auto v = r.OptBool("mock_fallback")) {
             config.runs.mock_fallback = *v;
         }
+        if (const auto v = r.OptInt("lease_seconds", 1, 3600)) {
+            config.runs.lease_seconds = static_cast<int>(*v);
+        }
+        if (const auto v = r.OptInt("max_recoveries", 0, 100)) {
+            config.runs.max_recoveries = static_cast<int>(*v);
+        }
+        if (const auto v = r.OptString("server_id")) {
+            config.runs.server_id = *v;
+        }
         r.Finish();
     }
     if (const auto retry = top.OptObject("provider_retry")) {

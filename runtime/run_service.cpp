@@ -1,8 +1,10 @@
 #include "runtime/run_service.hpp"
 
 #include <mutex>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -15,7 +17,9 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/run_close.hpp"
+#include "runtime/run_registry.hpp"
 #include "runtime/store/agent_repo.hpp"
+#include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 
@@ -126,9 +130,11 @@ std::map<std::string, std::string> ResolveVariables(
     return out;
 }
 
-/// The agent a run of `who` may start: exists, hosted and active.
-store::AgentRecord InvocableAgent(store::Tx& tx, const core::Principal& who, const std::string& ref) {
-    auto agent = VisibleAgent(tx, who, ref);
+/// Refuses an agent that `who` may not start: another agent's key, external, paused, or without a definition.
+void CheckInvocable(const core::Principal& who, const store::AgentRecord& agent) {
+    if (who.IsAgentKey() && agent.id != who.agent_id) {
+        throw Error(core::ErrorCode::kForbidden, "this agent key belongs to another agent");
+    }
     if (agent.runtime != "hosted") {
         throw Error::Validation(
             "agentId",
@@ -141,8 +147,47 @@ store::AgentRecord InvocableAgent(store::Tx& tx, const core::Principal& who, con
     if (!agent.current_version) {
         throw Error::Validation("agentId", "agent '" + agent.slug + "' has no definition to run");
     }
+}
+
+/// The agent a run of `who` may start: exists, hosted and active.
+store::AgentRecord InvocableAgent(store::Tx& tx, const core::Principal& who, const std::string& ref) {
+    auto agent = VisibleAgent(tx, who, ref);
+    CheckInvocable(who, agent);
     return agent;
 }
+
+/// Agent rows seen by recent invokes, by workspace and reference (slug or id). An entry is only a guess: a run is
+/// inserted from it only if the agent is still at that version and invocable (checked in the insert itself), so a
+/// stale entry costs one more statement, never a wrong run.
+class RememberedAgents {
+public:
+    std::optional<store::AgentRecord> Find(const std::string& workspace_id, const std::string& ref) {
+        const std::lock_guard lock(mutex_);
+        const auto it = agents_.find(Key(workspace_id, ref));
+        return it == agents_.end() ? std::nullopt : std::optional<store::AgentRecord>(it->second);
+    }
+
+    void Remember(const std::string& workspace_id, const std::string& ref, const store::AgentRecord& agent) {
+        const std::lock_guard lock(mutex_);
+        if (agents_.size() >= kMaxEntries) {
+            agents_.clear();  // crude, and rare: many thousands of agents invoked since the last clear
+        }
+        agents_[Key(workspace_id, ref)] = agent;
+    }
+
+    void Forget(const std::string& workspace_id, const std::string& ref) {
+        const std::lock_guard lock(mutex_);
+        agents_.erase(Key(workspace_id, ref));
+    }
+
+private:
+    static constexpr std::size_t kMaxEntries = 4096;
+
+    static std::string Key(const std::string& workspace_id, const std::string& ref) { return workspace_id + '/' + ref; }
+
+    std::mutex mutex_;
+    std::unordered_map<std::string, store::AgentRecord> agents_;
+};
 
 }  // namespace
 
@@ -157,9 +202,14 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     graph::ExecutorDeps deps;
     net::io_context* ioc = nullptr;
     std::shared_ptr<net::steady_timer> wake_timer;
+    std::shared_ptr<net::steady_timer> heartbeat_timer;
+    std::shared_ptr<net::steady_timer> recovery_timer;
+    std::shared_ptr<net::steady_timer> deadline_timer;
     std::atomic<bool> stopping{false};
     std::atomic<bool> wake_pending{false};  ///< a Wake() that came while the loop was not waiting on the timer
     std::atomic<int> active{0};
+    RememberedAgents remembered;
+    RunRegistry registry;
 
     Impl(store::PgPool& p, AgentService& a, outbound::HttpClient& h, const core::Clock& c, RunServiceOptions o)
         : pool(p),
@@ -201,14 +251,16 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     };
 
     /// Inserts a hosted run and its run_start event in one statement (then, for a queued run, announces it).
-    Started Insert(
+    /// With `only_if_current`, nullopt when the agent row the caller checked is no longer current.
+    std::optional<Started> Insert(
         store::Tx& tx,
         const store::AgentRecord& agent,
         const std::shared_ptr<const spec::AgentSpec>& spec,
         const InvokeRequest& req,
         const std::map<std::string, std::string>& variables,
         std::int64_t depth,
-        bool queued
+        bool queued,
+        bool only_if_current = false
     ) {
         store::NewRun run;
         run.id = core::NewUuidV7();
@@ -247,12 +299,19 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             // which flushes this commit too; a queued run's id is answered at once, so its insert is flushed.
             tx.DeferFlush();
         }
-        auto record =
-            store::RunRepo(tx).Insert(run, store::NewEvent{"run_start", core::EventLevel::kInfo, start, clock.Now()});
+        auto record = store::RunRepo(tx).Insert(
+            run, store::NewEvent{"run_start", core::EventLevel::kInfo, start, clock.Now()}, only_if_current
+        );
+        if (!record) {
+            if (only_if_current) {
+                return std::nullopt;
+            }
+            throw Error(core::ErrorCode::kInternal, "run " + run.id + " was not inserted");
+        }
         if (queued) {
             store::RunRepo(tx).NotifyQueued();
         }
-        return {std::move(*record), spec};
+        return Started{std::move(*record), spec};
     }
 
     std::shared_ptr<const spec::AgentSpec> Definition(store::Tx& tx, const store::AgentRecord& agent) {
@@ -266,7 +325,22 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         return agents.Compile(agent.id, *version);
     }
 
-    net::awaitable<graph::RunOutcome> Execute(store::RunRecord run, std::shared_ptr<const spec::AgentSpec> spec) {
+    using Answers = std::map<std::string, store::PauseRecord>;
+
+    static Answers ByPoint(const std::vector<store::PauseRecord>& pauses) {
+        Answers out;
+        for (const auto& p : pauses) {
+            out.emplace(p.point, p);
+        }
+        return out;
+    }
+
+    net::awaitable<graph::RunOutcome> Execute(
+        store::RunRecord run,
+        std::shared_ptr<const spec::AgentSpec> spec,
+        Answers answers,
+        std::shared_ptr<std::atomic<bool>> cancelled
+    ) {
         graph::RunContext ctx;
         ctx.spec = spec;
         for (const auto& [k, v] : run.prompt_variables.items()) {
@@ -276,66 +350,137 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         }
         ctx.progress = graph::Progress::FromJson(run.checkpoint);
         ctx.totals = {run.prompt_tokens, run.completion_tokens, run.cost_usd, run.model};
+        ctx.answers = std::move(answers);
+        ctx.cancelled = std::move(cancelled);
         ctx.run = std::move(run);
         graph::Executor executor(deps, std::move(ctx));
         co_return co_await executor.Run();
     }
 
-    /// The task a run executes in: its own strand, its own lifetime; the completion tells the waiters.
+    /// The task a run executes in: its own lifetime, registered while it runs; `done` (if any) learns how it ended,
+    /// `on_end` (if any) runs after.
     net::awaitable<void> ExecuteAndSignal(
-        store::RunRecord run, std::shared_ptr<const spec::AgentSpec> spec, std::shared_ptr<Completion> done
+        store::RunRecord run,
+        std::shared_ptr<const spec::AgentSpec> spec,
+        Answers answers,
+        std::shared_ptr<RunHandle> handle,
+        std::shared_ptr<Completion> done,
+        std::function<void()> on_end
     ) {
         const std::string id = run.id;
         try {
-            done->Set(co_await Execute(std::move(run), std::move(spec)));
+            auto execute = Execute(std::move(run), std::move(spec), std::move(answers), handle->cancelled);
+            auto outcome = co_await std::move(execute);
+            if (done) {
+                done->Set(std::move(outcome));
+            }
         } catch (const std::exception& e) {
-            spdlog::error("run {} stopped: {}", id, e.what());
-            done->Fail(std::current_exception());
+            if (handle->cancelled->load()) {
+                // Interrupted by its cancel: the cancel already closed it, nothing more to write.
+                graph::RunOutcome cancelled;
+                cancelled.run_id = id;
+                cancelled.status = core::RunStatus::kCancelled;
+                cancelled.error_message = "the run was cancelled";
+                if (done) {
+                    done->Set(std::move(cancelled));
+                }
+            } else {
+                spdlog::error("run {} stopped: {}", id, e.what());
+                if (done) {
+                    done->Fail(std::current_exception());
+                }
+            }
+        }
+        registry.Remove(id, handle.get());
+        if (on_end) {
+            on_end();
         }
     }
 
-    void Spawn(store::RunRecord run, std::shared_ptr<const spec::AgentSpec> spec, std::shared_ptr<Completion> done) {
-        auto strand = net::make_strand(ioc->get_executor());
-        net::co_spawn(
-            strand, ExecuteAndSignal(std::move(run), std::move(spec), std::move(done)), [](const std::exception_ptr&) {}
+    /// Starts executing `run` as its own task on `executor` (default: a new strand). Cancel interrupts it.
+    void Launch(
+        store::RunRecord run,
+        std::shared_ptr<const spec::AgentSpec> spec,
+        Answers answers,
+        std::shared_ptr<Completion> done,
+        std::function<void()> on_end = {},
+        std::optional<net::any_io_executor> executor = std::nullopt
+    ) {
+        auto handle = std::make_shared<RunHandle>();
+        handle->executor = executor ? *executor : net::any_io_executor(net::make_strand(ioc->get_executor()));
+        handle->signal = std::make_shared<net::cancellation_signal>();
+        registry.Add(run.id, handle);
+        auto slot = handle->signal->slot();
+        auto task = ExecuteAndSignal(
+            std::move(run), std::move(spec), std::move(answers), handle, std::move(done), std::move(on_end)
         );
+        net::co_spawn(
+            handle->executor, std::move(task), net::bind_cancellation_slot(slot, [handle](const std::exception_ptr&) {})
+        );
+    }
+
+    /// Checks the request against `agent` and inserts the run. With `remembered` (a row from RememberedAgents),
+    /// nullopt when that row was stale.
+    std::optional<Started> Start(
+        store::Tx& tx,
+        const core::Principal& who,
+        const store::AgentRecord& agent,
+        const InvokeRequest& req,
+        bool from_memory
+    ) {
+        CheckInvocable(who, agent);
+        const auto spec = Definition(tx, agent);
+        if (req.stream && !spec->output_schema.is_null()) {
+            throw Error::Validation(
+                "stream",
+                "agent " + agent.slug +
+                    " has an output_schema: its output exists only as a whole at the end; leave stream out"
+            );
+        }
+        if (req.stream) {
+            throw Error::Validation(
+                "stream", "streaming is not available on this server yet; leave stream out or use background"
+            );
+        }
+        const auto variables = ResolveVariables(*spec, req.prompt_variables);
+        std::int64_t depth = 0;
+        if (req.parent_run_id) {
+            const auto parent = store::RunRepo(tx).Get(who.workspace_id, *req.parent_run_id);
+            if (!parent) {
+                throw Error::NotFound("parent run " + *req.parent_run_id);
+            }
+            RequireAgentAccess(who, parent->agent_id);  // an agent key links only under its own agent's runs
+            depth = parent->depth + 1;
+            if (depth > options.max_depth) {
+                throw Error::Validation(
+                    "parent_run_id", "runs nest at most " + std::to_string(options.max_depth) + " deep"
+                );
+            }
+        }
+        return Insert(tx, agent, spec, req, variables, depth, req.background, from_memory);
     }
 
     net::awaitable<InvokeResult> Invoke(core::Principal who, InvokeRequest req) {
         std::optional<Started> started;
         // Autocommit: the reads check the request, then one statement inserts the run with its run_start (and, for
-        // a queued run, one more announces it). Nothing is written before the checks pass.
+        // a queued run, one more announces it). Nothing is written before the checks pass. An agent invoked before
+        // is checked from memory and confirmed by the insert itself, which saves the agent read.
         co_await pool.Autocommit([&](store::Tx& tx) {
-            const auto agent = InvocableAgent(tx, who, req.agent_ref);
-            const auto spec = Definition(tx, agent);
-            if (req.stream && !spec->output_schema.is_null()) {
-                throw Error::Validation(
-                    "stream",
-                    "agent " + agent.slug +
-                        " has an output_schema: its output exists only as a whole at the end; leave stream out"
-                );
-            }
-            if (req.stream) {
-                throw Error::Validation(
-                    "stream", "streaming is not available on this server yet; leave stream out or use background"
-                );
-            }
-            const auto variables = ResolveVariables(*spec, req.prompt_variables);
-            std::int64_t depth = 0;
-            if (req.parent_run_id) {
-                const auto parent = store::RunRepo(tx).Get(who.workspace_id, *req.parent_run_id);
-                if (!parent) {
-                    throw Error::NotFound("parent run " + *req.parent_run_id);
+            started.reset();
+            if (auto agent = remembered.Find(who.workspace_id, req.agent_ref)) {
+                try {
+                    started = Start(tx, who, *agent, req, true);
+                } catch (const Error&) {
+                    started.reset();  // the remembered row may be stale: the database decides below
                 }
-                RequireAgentAccess(who, parent->agent_id);  // an agent key links only under its own agent's runs
-                depth = parent->depth + 1;
-                if (depth > options.max_depth) {
-                    throw Error::Validation(
-                        "parent_run_id", "runs nest at most " + std::to_string(options.max_depth) + " deep"
-                    );
+                if (started) {
+                    return;
                 }
+                remembered.Forget(who.workspace_id, req.agent_ref);
             }
-            started = Insert(tx, agent, spec, req, variables, depth, req.background);
+            const auto agent = VisibleAgent(tx, who, req.agent_ref);
+            remembered.Remember(who.workspace_id, req.agent_ref, agent);
+            started = Start(tx, who, agent, req, false);
         });
         InvokeResult result;
         result.run_id = started->run.id;
@@ -344,7 +489,9 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             co_return result;
         }
         auto done = std::make_shared<Completion>();
-        Spawn(std::move(started->run), std::move(started->spec), done);
+        // On the request's own strand: the run is still its own task (the request only waits on it), and its start
+        // and end need no hop to another thread.
+        Launch(std::move(started->run), std::move(started->spec), {}, done, {}, co_await net::this_coro::executor);
         result.outcome = co_await done->Wait();
         co_return result;
     }
@@ -376,43 +523,346 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             const auto variables = ResolveVariables(*spec, {});
             started = Insert(tx, agent, spec, req, variables, parent.run.depth + 1, false);
         });
+        // The child runs inside its parent's execution: registered for the heartbeat and for a cancel of its own.
+        auto handle = std::make_shared<RunHandle>();
+        const std::string child_id = started->run.id;
+        registry.Add(child_id, handle);
         graph::ChildResult child;
-        child.outcome = co_await Execute(std::move(started->run), std::move(started->spec));
+        try {
+            auto execute = Execute(std::move(started->run), std::move(started->spec), {}, handle->cancelled);
+            child.outcome = co_await std::move(execute);
+        } catch (...) {
+            registry.Remove(child_id, handle.get());
+            throw;
+        }
+        registry.Remove(child_id, handle.get());
         co_return child;
+    }
+
+    // --- pauses and cancel ---------------------------------------------------------------------------------------
+
+    /// Answers pause `id` (of `kind`) for `who` and continues its run here; `check` validates the answer against
+    /// the pause first (input options).
+    /// (Every parameter by value: a coroutine outlives the temporaries of its call.)
+    net::awaitable<InvokeResult> Answer(
+        core::Principal who,
+        std::string id,
+        std::string kind,
+        store::PauseAnswer answer,
+        std::function<void(const store::PauseRecord&)> check
+    ) {
+        const std::string noun = kind == "approval" ? "approval" : "input request";
+        std::optional<store::RunRecord> run;
+        std::shared_ptr<const spec::AgentSpec> spec;
+        Answers answers;
+        co_await pool.Transact([&](store::Tx& tx) {
+            store::PauseRepo pauses(tx);
+            const auto pause = pauses.Get(who.workspace_id, id);
+            if (!pause || pause->kind != kind) {
+                throw Error::NotFound(noun + " " + id);
+            }
+            RequireAgentAccess(who, pause->agent_id);
+            if (pause->status != "pending") {
+                throw Error::Conflict(noun + " " + id + " is already " + pause->status + "; it takes one answer");
+            }
+            check(*pause);
+            // The deciding statement: only a pending pause is answered, so of concurrent answers one wins.
+            const auto resumed =
+                pauses.Answer(who.workspace_id, id, kind, answer, options.server_id, options.lease_seconds);
+            if (!resumed) {
+                throw Error::Conflict(noun + " " + id + " was answered meanwhile; it takes one answer");
+            }
+            if (!resumed->run_resumed) {
+                throw Error::Conflict("run " + pause->run_id + " is no longer paused");  // rolls the answer back
+            }
+            run = store::RunRepo(tx).Get(who.workspace_id, pause->run_id);
+            spec = DefinitionOf(tx, *run);
+            answers = ByPoint(pauses.Answered(who.workspace_id, pause->run_id));
+        });
+        InvokeResult result;
+        result.run_id = run->id;
+        auto done = std::make_shared<Completion>();
+        Launch(std::move(*run), std::move(spec), std::move(answers), done, {}, co_await net::this_coro::executor);
+        result.outcome = co_await done->Wait();
+        co_return result;
+    }
+
+    static Json Received(const std::string& kind, const std::string& id, Json response, const store::PauseAnswer& a) {
+        Json payload = {
+            {"response", std::move(response)},
+            {"responded_by", a.responded_by ? Json(*a.responded_by) : Json(nullptr)},
+            {"kind", kind}};
+        payload[kind == "approval" ? "approval_id" : "request_id"] = id;
+        if (a.comment) {
+            payload["comment"] = *a.comment;
+        }
+        return payload;
+    }
+
+    net::awaitable<InvokeResult> Resolve(core::Principal who, ResolveRequest req) {
+        if (req.stream) {
+            throw Error::Validation("stream", "streaming is not available on this server yet; leave stream out");
+        }
+        store::PauseAnswer a;
+        a.status = req.decision == "approve" ? "approved" : "rejected";
+        a.decision = req.decision;
+        a.comment = req.comment;
+        a.responded_by = req.responded_by;
+        a.received_payload = Received("approval", req.approval_id, req.decision, a);
+        auto answer = Answer(who, req.approval_id, "approval", std::move(a), [](const store::PauseRecord&) {});
+        co_return co_await std::move(answer);
+    }
+
+    net::awaitable<InvokeResult> Respond(core::Principal who, RespondRequest req) {
+        if (req.stream) {
+            throw Error::Validation("stream", "streaming is not available on this server yet; leave stream out");
+        }
+        store::PauseAnswer a;
+        a.status = "answered";
+        a.response = req.response;
+        a.responded_by = req.responded_by;
+        a.received_payload = Received("input", req.request_id, req.response, a);
+        auto answer =
+            Answer(who, req.request_id, "input", std::move(a), [response = req.response](const store::PauseRecord& p) {
+                if (!p.options.is_array()) {
+                    return;
+                }
+                const bool offered =
+                    response.is_string() && std::find(p.options.begin(), p.options.end(), response) != p.options.end();
+                if (!offered) {
+                    throw Error(
+                        core::ErrorCode::kValidation,
+                        "response: must be one of the offered options " + p.options.dump(),
+                        Json{{"field", "response"}, {"options", p.options}}
+                    );
+                }
+            });
+        co_return co_await std::move(answer);
+    }
+
+    net::awaitable<store::RunRecord> Cancel(core::Principal who, std::string run_id) {
+        std::vector<std::string> cancelled;
+        std::optional<store::RunRecord> run;
+        co_await pool.Transact([&](store::Tx& tx) {
+            store::RunRepo runs(tx);
+            const auto before = runs.Get(who.workspace_id, run_id);
+            if (!before) {
+                throw Error::NotFound("run " + run_id);
+            }
+            RequireAgentAccess(who, before->agent_id);
+            if (core::IsTerminal(before->status)) {
+                throw Error::Conflict(
+                    "run " + run_id + " is already " + std::string(core::ToString(before->status)) +
+                    ": only an open run can be cancelled"
+                );
+            }
+            const std::string message = "the run was cancelled";
+            cancelled = runs.CancelTree(
+                who.workspace_id, run_id, message, Json{{"error_type", "Cancelled"}, {"error_message", message}}
+            );
+            if (std::find(cancelled.begin(), cancelled.end(), run_id) == cancelled.end()) {
+                throw Error::Conflict("run " + run_id + " ended meanwhile: only an open run can be cancelled");
+            }
+            runs.NotifyCancelled(cancelled);
+            run = runs.Get(who.workspace_id, run_id);
+        });
+        registry.Cancel(cancelled);  // at once here; other servers hear the NOTIFY
+        co_return std::move(*run);
+    }
+
+    // --- leases: heartbeat and recovery ---------------------------------------------------------------------------
+
+    std::chrono::milliseconds HeartbeatInterval() const {
+        return std::chrono::milliseconds(std::max(200, options.lease_seconds * 1000 / 3));
+    }
+
+    /// Sleeps on `timer` for `d`; false once the service stops.
+    net::awaitable<bool> Sleep(net::steady_timer& timer, std::chrono::milliseconds d) {
+        timer.expires_after(d);
+        co_await timer.async_wait(kUseTuple);
+        co_return !stopping;
+    }
+
+    net::awaitable<void> HeartbeatLoop() {
+        auto self = shared_from_this();
+        net::steady_timer& timer = *heartbeat_timer;
+        while (co_await Sleep(timer, HeartbeatInterval())) {
+            const auto ids = registry.Ids();
+            if (ids.empty()) {
+                continue;
+            }
+            try {
+                co_await pool.Autocommit([&](store::Tx& tx) {
+                    store::RunRepo(tx).RenewLeases(options.server_id, options.lease_seconds, ids);
+                });
+            } catch (const std::exception& e) {
+                spdlog::warn("renewing run leases: {}", e.what());
+            }
+        }
+    }
+
+    /// Takes over runs whose server stopped renewing their lease, and continues them from their checkpoint.
+    net::awaitable<void> RecoveryLoop() {
+        auto self = shared_from_this();
+        net::steady_timer& timer = *recovery_timer;
+        while (co_await Sleep(timer, HeartbeatInterval())) {
+            std::vector<store::RunRecord> claimed;
+            try {
+                co_await pool.Autocommit([&](store::Tx& tx) {
+                    store::RunRepo runs(tx);
+                    runs.FailOrphanedChildren(
+                        "the server running its parent stopped; the parent runs this step again when it is recovered"
+                    );
+                    claimed = runs.ClaimExpired(options.server_id, options.lease_seconds, 16);
+                });
+            } catch (const std::exception& e) {
+                spdlog::warn("recovering runs: {}", e.what());
+                continue;
+            }
+            for (auto& run : claimed) {
+                spdlog::warn("run {}: its lease expired; continuing it here (recovery {})", run.id, run.recovery_count);
+                if (run.recovery_count > options.max_recoveries) {
+                    co_await FailExhausted(run);
+                    continue;
+                }
+                auto task = ContinueTaken(std::move(run), {});
+                net::co_spawn(net::make_strand(ioc->get_executor()), std::move(task), [](const std::exception_ptr&) {});
+            }
+        }
+    }
+
+    net::awaitable<void> FailExhausted(const store::RunRecord& run) {
+        const std::string message = "the run was recovered " + std::to_string(run.recovery_count - 1) +
+                                    " times after its server stopped; it is not tried again";
+        try {
+            co_await pool.Autocommit([&](store::Tx& tx) {
+                store::RunEnd end;
+                end.status = core::RunStatus::kFailed;
+                end.error_message = message;
+                end.error_detail = Json{{"error_type", "recovery_exhausted"}};
+                end.events = {
+                    {"error",
+                     core::EventLevel::kError,
+                     {{"error_type", "recovery_exhausted"}, {"error_message", message}},
+                     clock.Now()}};
+                end.lease_term = run.lease_term;
+                CloseOpenRun(tx, run.workspace_id, run.id, end);
+            });
+        } catch (const std::exception& e) {
+            spdlog::error("run {}: cannot close it: {}", run.id, e.what());
+        }
+    }
+
+    // --- deadlines --------------------------------------------------------------------------------------------------
+
+    /// Applies the policy of every pause whose deadline passed (approve / reject / the default answer) and continues
+    /// its run here, whether or not anyone is connected. A deadline racing an answer: the pause row decides.
+    net::awaitable<void> DeadlineLoop() {
+        auto self = shared_from_this();
+        net::steady_timer& timer = *deadline_timer;
+        std::chrono::milliseconds wait{0};
+        while (co_await Sleep(timer, wait)) {
+            wait = std::chrono::milliseconds(1000);
+            try {
+                for (int i = 0; i < 64; ++i) {  // a batch, then look at the clock again
+                    std::optional<store::RunRecord> run;
+                    co_await pool.Transact([&](store::Tx& tx) {
+                        run.reset();
+                        ExpireOne(tx, run);
+                    });
+                    if (!run) {
+                        break;
+                    }
+                    auto task = ContinueTaken(std::move(*run), {});
+                    net::co_spawn(
+                        net::make_strand(ioc->get_executor()), std::move(task), [](const std::exception_ptr&) {}
+                    );
+                }
+                std::optional<core::TimePoint> next;
+                co_await pool.Autocommit([&](store::Tx& tx) { next = store::PauseRepo(tx).NextDeadline(); });
+                if (next) {
+                    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock.Now());
+                    wait = std::clamp(until, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+                }
+            } catch (const std::exception& e) {
+                spdlog::warn("applying pause deadlines: {}", e.what());
+            }
+        }
+    }
+
+    /// Expires one pause whose deadline passed (locked, so no other server takes it), records the policy's answer and
+    /// resumes its run, leased here: `run` is set to it. Nothing when no deadline passed.
+    void ExpireOne(store::Tx& tx, std::optional<store::RunRecord>& run) {
+        store::PauseRepo pauses(tx);
+        const auto pause = pauses.LockExpired();
+        if (!pause) {
+            return;
+        }
+        store::PauseAnswer a;
+        a.status = "expired";
+        a.responded_by = "timeout";
+        Json response;
+        if (pause->kind == "approval") {
+            a.decision = pause->on_timeout.value_or("reject");
+            response = *a.decision;
+        } else {
+            a.response = pause->default_answer;
+            response = pause->default_answer;
+        }
+        a.received_payload = Received(pause->kind, pause->id, response, a);
+        a.received_payload["timed_out"] = true;
+        const auto resumed =
+            pauses.Answer(pause->workspace_id, pause->id, pause->kind, a, options.server_id, options.lease_seconds);
+        if (!resumed || !resumed->run_resumed) {
+            return;  // the pause is expired; its run was not paused (nothing to continue)
+        }
+        run = store::RunRepo(tx).Get(pause->workspace_id, pause->run_id);
     }
 
     // --- background workers -------------------------------------------------------------------------------------
 
-    net::awaitable<void> ExecuteClaimed(store::RunRecord run) {
+    /// The definition a stored run runs (its recorded version).
+    std::shared_ptr<const spec::AgentSpec> DefinitionOf(store::Tx& tx, const store::RunRecord& run) {
+        if (auto spec = agents.Cached(run.agent_id, run.agent_version.value_or(0))) {
+            return spec;
+        }
+        const auto version = store::AgentRepo(tx).Version(run.agent_id, run.agent_version.value_or(0));
+        if (!version) {
+            throw Error(core::ErrorCode::kInternal, "the agent version of run " + run.id + " is gone");
+        }
+        return agents.Compile(run.agent_id, *version);
+    }
+
+    /// Continues a run this server just took (claimed from the queue, recovered, or resumed by a deadline): loads
+    /// its definition and its answers, and launches it with nobody waiting.
+    net::awaitable<void> ContinueTaken(store::RunRecord run, std::function<void()> on_end) {
         const std::string id = run.id;
         const std::string workspace_id = run.workspace_id;
         std::optional<std::string> unstartable;
         try {
-            auto spec = agents.Cached(run.agent_id, run.agent_version.value_or(0));
-            if (!spec) {
-                co_await pool.Transact([&](store::Tx& tx) {
-                    const auto version = store::AgentRepo(tx).Version(run.agent_id, run.agent_version.value_or(0));
-                    if (!version) {
-                        throw Error(core::ErrorCode::kInternal, "the agent version of run " + run.id + " is gone");
-                    }
-                    spec = agents.Compile(run.agent_id, *version);
-                });
-            }
-            co_await Execute(std::move(run), std::move(spec));
+            std::shared_ptr<const spec::AgentSpec> spec;
+            Answers answers;
+            co_await pool.Autocommit([&](store::Tx& tx) {
+                spec = DefinitionOf(tx, run);
+                answers = ByPoint(store::PauseRepo(tx).Answered(run.workspace_id, run.id));
+            });
+            Launch(std::move(run), std::move(spec), std::move(answers), nullptr, on_end);
+            co_return;
         } catch (const core::Error& e) {
-            spdlog::error("background run {} stopped: {}", id, e.what());
+            spdlog::error("run {} cannot continue: {}", id, e.what());
             if (e.code() != core::ErrorCode::kUnavailable) {
                 unstartable = e.what();  // its definition cannot run: end it rather than leave it running
             }
         } catch (const std::exception& e) {
-            spdlog::error("background run {} stopped: {}", id, e.what());
+            spdlog::error("run {} cannot continue: {}", id, e.what());
             unstartable = e.what();
         }
         if (unstartable) {
             co_await FailUnstartable(workspace_id, id, *unstartable);
         }
-        --active;
-        Wake();
+        if (on_end) {
+            on_end();
+        }
     }
 
     /// Ends a claimed run whose definition cannot run, with an error event, so that it does not stay running.
@@ -450,8 +900,14 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             }
             if (claimed) {
                 ++active;
-                auto strand = net::make_strand(ioc->get_executor());
-                net::co_spawn(strand, ExecuteClaimed(std::move(*claimed)), [](const std::exception_ptr&) {});
+                std::weak_ptr<Impl> weak = self;
+                auto task = ContinueTaken(std::move(*claimed), [weak] {
+                    if (auto impl = weak.lock()) {
+                        --impl->active;
+                        impl->Wake();
+                    }
+                });
+                net::co_spawn(net::make_strand(ioc->get_executor()), std::move(task), [](const std::exception_ptr&) {});
                 continue;
             }
             if (wake_pending.exchange(false)) {
@@ -491,23 +947,67 @@ net::awaitable<InvokeResult> RunService::Invoke(core::Principal who, InvokeReque
     return impl_->Invoke(std::move(who), std::move(request));
 }
 
+net::awaitable<InvokeResult> RunService::Resolve(core::Principal who, ResolveRequest request) {
+    return impl_->Resolve(std::move(who), std::move(request));
+}
+
+net::awaitable<InvokeResult> RunService::Respond(core::Principal who, RespondRequest request) {
+    return impl_->Respond(std::move(who), std::move(request));
+}
+
+net::awaitable<store::RunRecord> RunService::Cancel(core::Principal who, std::string run_id) {
+    return impl_->Cancel(std::move(who), std::move(run_id));
+}
+
+void RunService::CancelLocal(const std::string& run_ids) {
+    std::vector<std::string> ids;
+    std::size_t start = 0;
+    while (start < run_ids.size()) {
+        auto comma = run_ids.find(',', start);
+        if (comma == std::string::npos) {
+            comma = run_ids.size();
+        }
+        ids.push_back(run_ids.substr(start, comma - start));
+        start = comma + 1;
+    }
+    impl_->registry.Cancel(ids);
+}
+
 void RunService::Start(net::io_context& ioc) {
-    impl_->ioc = &ioc;
-    if (impl_->options.max_background == 0) {
+    Impl& m = *impl_;
+    m.ioc = &ioc;
+    auto spawn = [&ioc](
+                     std::shared_ptr<net::steady_timer>& timer,
+                     net::awaitable<void> (Impl::*loop)(),
+                     Impl& impl,
+                     const char* name
+                 ) {
+        auto strand = net::make_strand(ioc.get_executor());
+        timer = std::make_shared<net::steady_timer>(strand);
+        net::co_spawn(strand, (impl.*loop)(), [name](const std::exception_ptr& e) {
+            if (e) {
+                spdlog::error("the {} loop stopped", name);
+            }
+        });
+    };
+    // Every server renews the leases of its runs, takes over the runs of servers that died, and applies deadlines.
+    spawn(m.heartbeat_timer, &Impl::HeartbeatLoop, m, "lease heartbeat");
+    spawn(m.recovery_timer, &Impl::RecoveryLoop, m, "run recovery");
+    spawn(m.deadline_timer, &Impl::DeadlineLoop, m, "pause deadline");
+    if (m.options.max_background == 0) {
         return;  // this server answers invokes but leaves queued runs to the others
     }
-    auto strand = net::make_strand(ioc.get_executor());
-    impl_->wake_timer = std::make_shared<net::steady_timer>(strand);
-    net::co_spawn(strand, impl_->WorkerLoop(), [](const std::exception_ptr& e) {
-        if (e) {
-            spdlog::error("the background worker loop stopped");
-        }
-    });
+    spawn(m.wake_timer, &Impl::WorkerLoop, m, "background worker");
 }
 
 void RunService::Stop() {
     impl_->stopping = true;
     impl_->Wake();
+    for (const auto& timer : {impl_->heartbeat_timer, impl_->recovery_timer, impl_->deadline_timer}) {
+        if (timer) {
+            net::post(timer->get_executor(), [timer] { timer->cancel(); });
+        }
+    }
 }
 
 void RunService::Wake() {

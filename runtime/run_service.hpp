@@ -3,7 +3,10 @@
 /// (running, leased to this server — or queued) with its run_start event in one transaction, and runs it as its own
 /// task: the caller only waits for it, so a client that goes away does not stop the run. Background runs are queued
 /// and claimed by any server's workers (FOR UPDATE SKIP LOCKED), woken by NOTIFY. Child runs (agent nodes,
-/// call_agent) run inside their parent and roll their totals up into it. Thread-safe.
+/// call_agent) run inside their parent and roll their totals up into it. A paused run lives only in Postgres: an
+/// answer (or a deadline, applied by any server's timer) continues it on the server that takes it. Running runs
+/// hold a lease renewed by a heartbeat; any server takes over runs whose lease expired and continues them from their
+/// last checkpoint. Thread-safe.
 
 #include <atomic>
 #include <map>
@@ -29,6 +32,7 @@ class Clock;
 
 namespace agentos::store {
 class PgPool;
+struct RunRecord;
 }  // namespace agentos::store
 
 namespace agentos::outbound {
@@ -51,6 +55,23 @@ struct InvokeRequest {
     std::optional<std::string> schedule_id;
 };
 
+/// An answer to an approval (POST /api/v1/approvals/:id/resolve).
+struct ResolveRequest {
+    std::string approval_id;
+    std::string decision;  ///< approve | reject
+    std::optional<std::string> comment;
+    std::optional<std::string> responded_by;
+    bool stream = false;  ///< refused until streaming lands (issue 5)
+};
+
+/// An answer to an input request (POST /api/v1/input-requests/:id/respond).
+struct RespondRequest {
+    std::string request_id;
+    nlohmann::json response;  ///< a string or an object
+    std::optional<std::string> responded_by;
+    bool stream = false;
+};
+
 struct InvokeResult {
     std::string run_id;
     bool queued = false;
@@ -60,9 +81,10 @@ struct InvokeResult {
 struct RunServiceOptions {
     std::string server_id;       ///< lease owner name of this server
     bool mock_fallback = false;  ///< agents whose provider key is unset answer with the mock provider (dev)
-    int lease_seconds = 60;
-    int max_depth = 5;        ///< child runs nest at most this deep
-    int max_background = 16;  ///< queued runs this server executes at once; 0: none (it only queues them)
+    int lease_seconds = 60;      ///< a running run's lease; renewed every third of it while it runs here
+    int max_recoveries = 5;      ///< a run taken over more often than this fails with recovery_exhausted
+    int max_depth = 5;           ///< child runs nest at most this deep
+    int max_background = 16;     ///< queued runs this server executes at once; 0: none (it only queues them)
     std::vector<std::string> http_fetch_allowed_hosts;
     providers::RetryPolicy retry;
     nlohmann::json pricing;  ///< overrides of the built-in price table
@@ -84,6 +106,18 @@ public:
     /// Validates and starts a run; waits for its end unless it is queued (background).
     net::awaitable<InvokeResult> Invoke(core::Principal who, InvokeRequest request);
 
+    /// Answers a pending approval / input request and continues its run here, waiting as Invoke does. Of
+    /// concurrent answers one wins; the others are CONFLICT.
+    net::awaitable<InvokeResult> Resolve(core::Principal who, ResolveRequest request);
+    net::awaitable<InvokeResult> Respond(core::Principal who, RespondRequest request);
+
+    /// Cancels an open run, its open descendants and their pending pauses; the executions stop at their next await
+    /// point, on whichever server they run. The run as it is now. CONFLICT when it was closed already.
+    net::awaitable<store::RunRecord> Cancel(core::Principal who, std::string run_id);
+
+    /// Runs cancelled elsewhere (a NOTIFY payload: comma-separated ids): stop those executing here.
+    void CancelLocal(const std::string& run_ids);
+
     /// Starts the background workers on `ioc`.
     void Start(net::io_context& ioc);
 
@@ -100,5 +134,7 @@ private:
 
 /// The channel on which a newly queued run is announced.
 inline constexpr const char* kRunQueueChannel = "agentos_runs";
+/// The channel on which cancelled runs are announced (payload: their ids, comma-separated).
+inline constexpr const char* kRunCancelChannel = "agentos_cancel";
 
 }  // namespace agentos::engine

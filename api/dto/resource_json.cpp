@@ -50,6 +50,51 @@ nlohmann::json RunJson(const store::RunRecord& r) {
     };
 }
 
+nlohmann::json ApprovalJson(const store::PauseRecord& p) {
+    return {
+        {"id", p.id},
+        {"approval_id", p.id},
+        {"run_id", p.run_id},
+        {"agent_id", p.agent_id},
+        {"agent_slug", p.agent_slug},
+        {"status", p.status},
+        {"node_name", OrNull(p.node_name)},
+        {"tool_name", OrNull(p.tool_name)},
+        {"tool_call_id", OrNull(p.tool_call_id)},
+        {"arguments", p.arguments},
+        {"arguments_hash", OrNull(p.arguments_hash)},
+        {"message", OrNull(p.message)},
+        {"decision", OrNull(p.decision)},
+        {"comment", OrNull(p.comment)},
+        {"responded_by", OrNull(p.responded_by)},
+        {"timeout_at", TimeJson(p.timeout_at)},
+        {"on_timeout", OrNull(p.on_timeout)},
+        {"created_at", core::FormatIso(p.created_at)},
+        {"resolved_at", TimeJson(p.resolved_at)},
+    };
+}
+
+nlohmann::json InputRequestJson(const store::PauseRecord& p) {
+    return {
+        {"id", p.id},
+        {"request_id", p.id},
+        {"run_id", p.run_id},
+        {"agent_id", p.agent_id},
+        {"agent_slug", p.agent_slug},
+        {"status", p.status},
+        {"node_name", OrNull(p.node_name)},
+        {"tool_call_id", OrNull(p.tool_call_id)},
+        {"question", OrNull(p.question)},
+        {"options", p.options},
+        {"default", p.default_answer},
+        {"response", p.response},
+        {"responded_by", OrNull(p.responded_by)},
+        {"timeout_at", TimeJson(p.timeout_at)},
+        {"created_at", core::FormatIso(p.created_at)},
+        {"resolved_at", TimeJson(p.resolved_at)},
+    };
+}
+
 nlohmann::json EventJson(const store::EventRecord& e) {
     return {
         {"sequence_number", e.seq},

@@ -1,5 +1,6 @@
-// Invoking hosted agents: POST /api/v1/agents/:agentId/invoke. Synchronous (the answer waits for the run's end),
-// or background (202, queued). The run is its own task: a client that disconnects does not stop it.
+// Invoking hosted agents: POST /api/v1/agents/:agentId/invoke. Synchronous (the answer waits for the run's end or
+// pause), or background (202, queued). Resuming a paused run answers the same way: resolve an approval, respond to
+// an input request. The run is its own task: a client that disconnects does not stop it.
 
 #include "api/dto/query_reader.hpp"
 #include "api/handlers/services.hpp"
@@ -33,6 +34,56 @@ std::vector<providers::ChatMessage> ReadHistory(const Json& history) {
         out.push_back({role == "user" ? providers::Role::kUser : providers::Role::kAssistant, content, {}, "", ""});
     }
     return out;
+}
+
+/// How a run that was started or resumed answers: 200 completed (or failed / cancelled, with why), 202 paused or
+/// queued.
+Response RunAnswer(const engine::InvokeResult& result) {
+    if (result.queued) {
+        return Response::Data(
+            {{"run_id", result.run_id}, {"status", "queued"}, {"output", nullptr}, {"session_id", nullptr}}, 202
+        );
+    }
+    const auto& o = result.outcome;
+    if (o.status == core::RunStatus::kCompleted) {
+        return Response::Data(
+            {{"run_id", result.run_id}, {"status", "completed"}, {"output", o.output}, {"session_id", nullptr}}
+        );
+    }
+    if (o.pause) {
+        const auto& p = *o.pause;
+        Json waiting;
+        if (p.kind == "approval") {
+            waiting = {{"approval_id", p.id}};
+            if (p.tool_name) {
+                waiting["tool_name"] = *p.tool_name;
+            }
+            if (p.message) {
+                waiting["message"] = *p.message;
+            }
+        } else {
+            waiting = {{"request_id", p.id}, {"question", p.question.value_or("")}};
+            if (!p.options.is_null()) {
+                waiting["options"] = p.options;
+            }
+        }
+        return Response::Data(
+            {{"run_id", result.run_id},
+             {"status", core::ToString(o.status)},
+             {p.kind == "approval" ? "awaiting_approval" : "awaiting_input", std::move(waiting)},
+             {"output", nullptr},
+             {"session_id", nullptr}},
+            202
+        );
+    }
+    return Response::Data({
+        {"run_id", result.run_id},
+        {"status", core::ToString(o.status)},
+        {"output", nullptr},
+        {"session_id", nullptr},
+        {"error_type", o.error_type ? Json(*o.error_type) : Json(nullptr)},
+        {"error_message", o.error_message ? Json(*o.error_message) : Json(nullptr)},
+    });
 }
 
 net::awaitable<Response> Invoke(Services& s, Request& req) {
@@ -85,31 +136,53 @@ net::awaitable<Response> Invoke(Services& s, Request& req) {
         in.history = ReadHistory(*history);
     }
     const auto result = co_await s.runs.Invoke(req.Who(), std::move(in));
-    if (result.queued) {
-        co_return Response::Data(
-            {{"run_id", result.run_id}, {"status", "queued"}, {"output", nullptr}, {"session_id", nullptr}}, 202
+    co_return RunAnswer(result);
+}
+
+net::awaitable<Response> Resolve(Services& s, Request& req) {
+    QueryReader(req).Finish();
+    engine::ResolveRequest in;
+    in.approval_id = core::RequireUuid("approvalId", req.Param("approvalId"));
+    const auto body = core::ParseJsonBody(req.body);
+    core::ObjectReader r(body, "");
+    in.decision = r.Enum("decision", {"approve", "reject"});
+    in.comment = r.OptString("comment");
+    in.responded_by = r.OptString("responded_by");
+    in.stream = r.OptBool("stream").value_or(false);
+    r.Finish();
+    const auto result = co_await s.runs.Resolve(req.Who(), std::move(in));
+    co_return RunAnswer(result);
+}
+
+net::awaitable<Response> Respond(Services& s, Request& req) {
+    QueryReader(req).Finish();
+    engine::RespondRequest in;
+    in.request_id = core::RequireUuid("requestId", req.Param("requestId"));
+    const auto body = core::ParseJsonBody(req.body);
+    core::ObjectReader r(body, "");
+    const auto* response = r.Optional("response");
+    if (response == nullptr || !(response->is_string() || response->is_object())) {
+        throw Error::Validation(
+            "response",
+            response == nullptr
+                ? "required: the answer, a string or an object"
+                : std::string("must be a string or an object, not ").append(core::JsonTypeName(*response))
         );
     }
-    const auto& o = result.outcome;
-    if (o.status == core::RunStatus::kCompleted) {
-        co_return Response::Data(
-            {{"run_id", result.run_id}, {"status", "completed"}, {"output", o.output}, {"session_id", nullptr}}
-        );
-    }
-    co_return Response::Data({
-        {"run_id", result.run_id},
-        {"status", core::ToString(o.status)},
-        {"output", nullptr},
-        {"session_id", nullptr},
-        {"error_type", o.error_type ? Json(*o.error_type) : Json(nullptr)},
-        {"error_message", o.error_message ? Json(*o.error_message) : Json(nullptr)},
-    });
+    in.response = *response;
+    in.responded_by = r.OptString("responded_by");
+    in.stream = r.OptBool("stream").value_or(false);
+    r.Finish();
+    const auto result = co_await s.runs.Respond(req.Who(), std::move(in));
+    co_return RunAnswer(result);
 }
 
 }  // namespace
 
 void AddInvokeRoutes(Router& router, Services& s) {
     router.Add("POST", "/api/v1/agents/:agentId/invoke", [&s](Request& req) { return Invoke(s, req); });
+    router.Add("POST", "/api/v1/approvals/:approvalId/resolve", [&s](Request& req) { return Resolve(s, req); });
+    router.Add("POST", "/api/v1/input-requests/:requestId/respond", [&s](Request& req) { return Respond(s, req); });
 }
 
 }  // namespace agentos::api

@@ -8,8 +8,11 @@
 #include "api/server/router.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
+#include "runtime/core/json_body.hpp"
+#include "runtime/run_service.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/event_repo.hpp"
+#include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/task_repo.hpp"
@@ -95,8 +98,32 @@ net::awaitable<Response> GetRun(Services& s, Request& req) {
         }
         data["tasks"] = std::move(tasks);
         data["child_runs"] = std::move(children);
+        // What a paused run waits for.
+        data["pending_approval"] = nullptr;
+        data["pending_input"] = nullptr;
+        store::PauseFilter pending;
+        pending.run_id = run_id;
+        pending.status = "pending";
+        pending.limit = 1;
+        for (const auto& p : store::PauseRepo(tx).List(who.workspace_id, pending)) {
+            if (p.kind == "approval") {
+                data["pending_approval"] = ApprovalJson(p);
+            } else {
+                data["pending_input"] = InputRequestJson(p);
+            }
+        }
     });
     co_return Response::Data(data);
+}
+
+net::awaitable<Response> CancelRun(Services& s, Request& req) {
+    QueryReader(req).Finish();
+    const auto run_id = core::RequireUuid("runId", req.Param("runId"));
+    if (!req.body.empty()) {
+        core::ObjectReader(core::ParseJsonBody(req.body), "").Finish();  // no fields; a typo is refused, not ignored
+    }
+    const auto run = co_await s.runs.Cancel(req.Who(), run_id);
+    co_return Response::Data(RunJson(run));
 }
 
 net::awaitable<Response> ListEvents(Services& s, Request& req) {
@@ -174,6 +201,7 @@ void AddRunRoutes(Router& router, Services& s) {
     router.Add("GET", "/api/v1/runs/:runId", [&s](Request& req) { return GetRun(s, req); });
     router.Add("GET", "/api/v1/runs/:runId/events", [&s](Request& req) { return ListEvents(s, req); });
     router.Add("GET", "/api/v1/runs/:runId/tree", [&s](Request& req) { return GetTree(s, req); });
+    router.Add("POST", "/api/v1/runs/:runId/cancel", [&s](Request& req) { return CancelRun(s, req); });
 }
 
 }  // namespace agentos::api

@@ -51,6 +51,7 @@ void AddAllRoutes(Router& router, Services& s) {
     AddRunRoutes(router, s);
     AddAgentRoutes(router, s);
     AddInvokeRoutes(router, s);
+    AddPauseRoutes(router, s);
 }
 
 }  // namespace agentos::api

@@ -32,6 +32,7 @@ void AddIngestRoutes(Router& router, Services& services);
 void AddLegacyIngestRoutes(Router& router, Services& services);
 void AddRunRoutes(Router& router, Services& services);
 void AddInvokeRoutes(Router& router, Services& services);
+void AddPauseRoutes(Router& router, Services& services);
 void AddAgentRoutes(Router& router, Services& services);
 void AddServiceRoutes(Router& router, Services& services);
 

@@ -387,15 +387,25 @@ schemas = {
         },
     },
     "RunDetail": {
-        "description": "A run with its tasks (oldest first) and its child runs (oldest first).",
+        "description": (
+            "A run with its tasks (oldest first), its child runs (oldest first) and the open pause it waits on, if any."
+        ),
         "allOf": [
             REF("Run"),
             {
                 "type": "object",
-                "required": ["tasks", "child_runs"],
+                "required": ["tasks", "child_runs", "pending_approval", "pending_input"],
                 "properties": {
                     "tasks": {"type": "array", "items": REF("Task")},
                     "child_runs": {"type": "array", "items": REF("ChildRun")},
+                    "pending_approval": {
+                        "anyOf": [REF("Approval"), {"type": "null"}],
+                        "description": "The pending approval the run waits on (status awaiting_approval); else null.",
+                    },
+                    "pending_input": {
+                        "anyOf": [REF("InputRequest"), {"type": "null"}],
+                        "description": "The pending input request the run waits on (status awaiting_input); else null.",
+                    },
                 },
             },
         ],
@@ -405,7 +415,19 @@ schemas = {
         "required": ["sequence_number", "type", "level", "payload", "occurred_at", "received_at"],
         "properties": {
             "sequence_number": {"type": "integer", "minimum": 1, "description": "Starts at 1 per run, no gaps."},
-            "type": {"type": "string"},
+            "type": {
+                "type": "string",
+                "description": (
+                    "Ingested runs: any type their agent sent. Hosted runs: run_start, step, tool_call (with "
+                    "approval_id when the call was approved), run_end, error; on a pause human_input_requested "
+                    "{question, context: {tool_name?, arguments?, node_name?}, channel: \"api\", kind: approval | "
+                    "input, approval_id? | request_id?, options?}, on its answer human_input_received {response, "
+                    "responded_by, kind, approval_id? | request_id?, comment?, timed_out? (true when a deadline "
+                    "answered)}; run_recovered (level warn) {recovered_by, recovery_count, from_step} when a server "
+                    "took over a run whose server stopped renewing its lease; a cancelled run ends with error "
+                    "(level warn) {error_type: \"Cancelled\", error_message}."
+                ),
+            },
             "level": REF("EventLevel"),
             "payload": {"type": "object"},
             "occurred_at": timestamp,
@@ -928,17 +950,19 @@ responses = {
         example=ex("UNAUTHENTICATED", "Invalid or revoked key."),
     ),
     "Forbidden": err_response(
-        "FORBIDDEN: an agent key used on another agent's run or agent, or on a route that changes agents (those need "
-        "a workspace key).",
+        "FORBIDDEN: an agent key used on another agent's run, agent, approval or input request, or on a route that "
+        "changes agents (those need a workspace key).",
         example=ex("FORBIDDEN", "this agent key belongs to another agent"),
     ),
     "NotFound": err_response(
-        "NOT_FOUND: no such run, agent (deleted agents included) or agent version in the caller's workspace.",
+        "NOT_FOUND: no such run, agent (deleted agents included), agent version, approval or input request in the "
+        "caller's workspace.",
         example=ex("NOT_FOUND", "run 01a20bef-5174-7f67-89ff-974de061380d not found"),
     ),
     "Conflict": err_response(
         "CONFLICT: the state does not allow it (the run is already closed, a task id of another run, a finished task "
-        "changing status, a second legacy run_start for an sdk_run_id, a new agent whose slug exists).",
+        "changing status, a second legacy run_start for an sdk_run_id, a new agent whose slug exists, an approval or "
+        "input request that is not pending any more or that a concurrent answer won, a cancel of a terminal run).",
         example=ex("CONFLICT", "run 01a20bef-330d-7b45-946c-3b87f79b4cbe is already completed: a run closes exactly once"),
     ),
     "PayloadTooLarge": err_response(
@@ -1012,6 +1036,20 @@ parameters = {
         "in": "path",
         "required": True,
         "description": "The run's UUID (not a UUID: 400).",
+        "schema": REF("Uuid"),
+    },
+    "ApprovalIdPath": {
+        "name": "approvalId",
+        "in": "path",
+        "required": True,
+        "description": "The approval's UUID (not a UUID: 400).",
+        "schema": REF("Uuid"),
+    },
+    "RequestIdPath": {
+        "name": "requestId",
+        "in": "path",
+        "required": True,
+        "description": "The input request's UUID (not a UUID: 400).",
         "schema": REF("Uuid"),
     },
     "AgentIdPath": {
@@ -1546,17 +1584,54 @@ schemas.update({
     },
     "InvokeResult": {
         "type": "object",
+        "description": (
+            "How a run that was started (invoke) or resumed (resolve, respond) answers: 200 completed, failed or "
+            "cancelled; 202 queued, awaiting_approval (with awaiting_approval) or awaiting_input (with awaiting_input)."
+        ),
         "required": ["run_id", "status", "output", "session_id"],
         "properties": {
             "run_id": REF("Uuid"),
-            "status": {"type": "string", "enum": ["completed", "failed", "queued"]},
+            "status": {
+                "type": "string",
+                "enum": ["completed", "failed", "cancelled", "queued", "awaiting_approval", "awaiting_input"],
+            },
             "output": {
                 "description": "{content} for text answers, the parsed object for output_schema agents, the "
                 "graph's output mapping for graphs; null unless completed.",
             },
             "session_id": {"type": ["string", "null"]},
-            "error_type": {"type": ["string", "null"], "description": "When failed, e.g. ProviderError, BudgetExceeded."},
-            "error_message": {"type": ["string", "null"]},
+            "awaiting_approval": {
+                "type": "object",
+                "description": "Only with status awaiting_approval: the approval the run waits on (resolve it).",
+                "required": ["approval_id"],
+                "properties": {
+                    "approval_id": REF("Uuid"),
+                    "tool_name": {"type": "string", "description": "For a tool approval."},
+                    "message": {"type": "string"},
+                },
+            },
+            "awaiting_input": {
+                "type": "object",
+                "description": "Only with status awaiting_input: the input request the run waits on (respond to it).",
+                "required": ["request_id", "question"],
+                "properties": {
+                    "request_id": REF("Uuid"),
+                    "question": {"type": "string"},
+                    "options": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "When given, the response must be one of them.",
+                    },
+                },
+            },
+            "error_type": {
+                "type": ["string", "null"],
+                "description": "When failed, e.g. ProviderError, BudgetExceeded, ApprovalRejected, InputTimeout.",
+            },
+            "error_message": {
+                "type": ["string", "null"],
+                "description": "When failed or cancelled (\"the run was cancelled\").",
+            },
         },
     },
     "RunTreeNode": {
@@ -1599,9 +1674,12 @@ paths["/api/v1/agents/{agentId}/invoke"] = {
         "operationId": "invokeAgent",
         "summary": "Run a hosted agent",
         "description": (
-            "Synchronous by default: the answer waits for the run's end and is 200 with the output, or 200 with "
-            "status failed and the run's error. background: true answers 202 queued at once; a worker of any server "
-            "runs it. A client that disconnects does not stop the run. A paused or external agent: 400."
+            "Synchronous by default: the answer waits for the run's end or pause and is 200 with the output, 200 "
+            "with status failed (or cancelled) and the run's error, or 202 with status awaiting_approval or "
+            "awaiting_input when the run paused (answer it with POST /api/v1/approvals/{approvalId}/resolve or "
+            "POST /api/v1/input-requests/{requestId}/respond). background: true answers 202 queued at once; a "
+            "worker of any server runs it. A client that disconnects does not stop the run. A paused or external "
+            "agent: 400."
         ),
         "tags": ["agents"],
         "security": BEARER,
@@ -1611,9 +1689,9 @@ paths["/api/v1/agents/{agentId}/invoke"] = {
             "content": {"application/json": {"schema": REF("InvokeRequest"), "example": INVOKE_EXAMPLE}},
         },
         "responses": {
-            "200": ok("InvokeResultEnvelope", "The run ended (completed or failed).",
+            "200": ok("InvokeResultEnvelope", "The run ended (completed, failed or cancelled).",
                       example={"data": INVOKE_RESULT_EXAMPLE, "error": None}),
-            "202": ok("InvokeResultEnvelope", "Queued (background).",
+            "202": ok("InvokeResultEnvelope", "Queued (background), or the run paused (awaiting_approval, awaiting_input).",
                       example={"data": {**INVOKE_RESULT_EXAMPLE, "status": "queued", "output": None}, "error": None}),
             **errors(400, 401, 403, 404, 413, 429, 500, 503),
         },
@@ -1635,10 +1713,428 @@ paths["/api/v1/runs/{runId}/tree"] = {
     }
 }
 
+
+# ---------------------------------------------------------------- pauses (approvals, input requests) and cancel
+PAUSED_RUN_ID = "01a20d10-5b1f-7c22-8e4a-3f6b7c8d9e0f"
+APPROVAL_ID = "01a20d10-6c2e-7a41-9b3d-5e8f0a1b2c3d"
+REQUEST_ID = "01a20d11-0a7b-7d3e-8c5f-1a2b3c4d5e6f"
+APPROVAL_EXAMPLE = {
+    "id": APPROVAL_ID,
+    "approval_id": APPROVAL_ID,
+    "run_id": PAUSED_RUN_ID,
+    "agent_id": HOSTED_AGENT_ID,
+    "agent_slug": "research-agent",
+    "status": "pending",
+    "node_name": None,
+    "tool_name": "send_email",
+    "tool_call_id": "call_1",
+    "arguments": {"subject": "Weekly report", "to": "ops@example.com"},
+    "arguments_hash": "1792c06d8283236da214270bce8aa5ca1dd41af9fbf8e6f701d7ffd58b03cc30",
+    "message": "Approve the call send_email({\"subject\":\"Weekly report\",\"to\":\"ops@example.com\"})?",
+    "decision": None,
+    "comment": None,
+    "responded_by": None,
+    "timeout_at": "2026-11-25T07:10:02.418Z",
+    "on_timeout": "reject",
+    "created_at": "2026-11-24T07:10:02.418Z",
+    "resolved_at": None,
+}
+INPUT_REQUEST_EXAMPLE = {
+    "id": REQUEST_ID,
+    "request_id": REQUEST_ID,
+    "run_id": PAUSED_RUN_ID,
+    "agent_id": HOSTED_AGENT_ID,
+    "agent_slug": "research-agent",
+    "status": "pending",
+    "node_name": "pick_city",
+    "tool_call_id": None,
+    "question": "Which city?",
+    "options": ["Bern", "Zurich"],
+    "default": "Bern",
+    "response": None,
+    "responded_by": None,
+    "timeout_at": "2026-11-24T08:10:05.002Z",
+    "created_at": "2026-11-24T07:10:05.002Z",
+    "resolved_at": None,
+}
+PAUSED_AGAIN_EXAMPLE = {
+    "run_id": PAUSED_RUN_ID,
+    "status": "awaiting_input",
+    "awaiting_input": {"request_id": REQUEST_ID, "question": "Which city?", "options": ["Bern", "Zurich"]},
+    "output": None,
+    "session_id": None,
+}
+CANCELLED_RUN_EXAMPLE = {
+    **RUN_EXAMPLE,
+    "id": PAUSED_RUN_ID,
+    "agent_id": HOSTED_AGENT_ID,
+    "agent_version": 1,
+    "status": "cancelled",
+    "source": "hosted",
+    "trigger_type": "manual",
+    "external_run_id": None,
+    "input": {"message": "Send the weekly report"},
+    "output": None,
+    "error_message": "the run was cancelled",
+    "event_count": 4,
+    "created_at": "2026-11-24T07:10:01.903Z",
+    "started_at": "2026-11-24T07:10:01.903Z",
+    "ended_at": "2026-11-24T07:12:44.120Z",
+    "updated_at": "2026-11-24T07:12:44.120Z",
+    "duration_ms": 162217,
+}
+
+
+
+def pause_page(item):
+    return {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF(item)},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The last item's id when the page is full (pass it as cursor); null when the page is not full.",
+            },
+        },
+    }
+
+
+schemas.update({
+    "ApprovalStatus": {
+        "type": "string",
+        "enum": ["pending", "approved", "rejected", "expired", "cancelled"],
+        "description": (
+            "pending until answered; approved / rejected by resolve; expired when its deadline decided (decision "
+            "says how); cancelled with its run. Only a pending approval takes an answer."
+        ),
+    },
+    "InputRequestStatus": {
+        "type": "string",
+        "enum": ["pending", "answered", "expired", "cancelled"],
+        "description": (
+            "pending until answered; answered by respond; expired when its deadline answered (with the default); "
+            "cancelled with its run. Only a pending request takes an answer."
+        ),
+    },
+    "Approval": {
+        "type": "object",
+        "description": "A pause of a hosted run for a decision: a tool with requires_approval, or an approval node.",
+        "required": list(APPROVAL_EXAMPLE.keys()),
+        "properties": {
+            "id": REF("Uuid"),
+            "approval_id": {"allOf": [REF("Uuid")], "description": "The same as id."},
+            "run_id": REF("Uuid"),
+            "agent_id": REF("Uuid"),
+            "agent_slug": {"type": "string"},
+            "status": REF("ApprovalStatus"),
+            "node_name": {"type": ["string", "null"], "description": "The approval node; null for a tool approval."},
+            "tool_name": {"type": ["string", "null"], "description": "The tool; null for an approval node."},
+            "tool_call_id": {"type": ["string", "null"], "description": "The model's tool call id (tool approvals)."},
+            "arguments": {
+                "type": ["object", "null"],
+                "description": (
+                    "The exact arguments the approval is bound to (tool approvals): approving runs exactly these, "
+                    "never a later model output."
+                ),
+            },
+            "arguments_hash": {
+                "type": ["string", "null"],
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "Hex SHA-256 of the arguments' JSON.",
+            },
+            "message": {"type": ["string", "null"], "description": "What the person is asked (the node's rendered message)."},
+            "decision": {
+                "type": ["string", "null"],
+                "enum": ["approve", "reject", None],
+                "description": "The decision, by resolve or by a deadline (on_timeout); null while pending.",
+            },
+            "comment": {"type": ["string", "null"]},
+            "responded_by": {
+                "type": ["string", "null"],
+                "description": "As sent on resolve; \"timeout\" when a deadline decided.",
+            },
+            "timeout_at": {**nullable_timestamp, "description": "The deadline (timeout_s after created_at), or null."},
+            "on_timeout": {
+                "type": ["string", "null"],
+                "enum": ["approve", "reject", None],
+                "description": "What the deadline decides; null without a deadline.",
+            },
+            "created_at": timestamp,
+            "resolved_at": nullable_timestamp,
+        },
+        "example": APPROVAL_EXAMPLE,
+    },
+    "InputRequest": {
+        "type": "object",
+        "description": "A pause of a hosted run for a person's answer: an input node, or the ask_human tool.",
+        "required": list(INPUT_REQUEST_EXAMPLE.keys()),
+        "properties": {
+            "id": REF("Uuid"),
+            "request_id": {"allOf": [REF("Uuid")], "description": "The same as id."},
+            "run_id": REF("Uuid"),
+            "agent_id": REF("Uuid"),
+            "agent_slug": {"type": "string"},
+            "status": REF("InputRequestStatus"),
+            "node_name": {"type": ["string", "null"], "description": "The input node; null for ask_human."},
+            "tool_call_id": {"type": ["string", "null"], "description": "The model's tool call id (ask_human calls)."},
+            "question": {"type": ["string", "null"]},
+            "options": {
+                "type": ["array", "null"],
+                "items": {"type": "string"},
+                "description": "When given, the response must be one of them.",
+            },
+            "default": {"description": "Any JSON value, or null: what a deadline answers."},
+            "response": {"description": "Any JSON value: the answer; null while pending."},
+            "responded_by": {
+                "type": ["string", "null"],
+                "description": "As sent on respond; \"timeout\" when a deadline answered.",
+            },
+            "timeout_at": {**nullable_timestamp, "description": "The deadline (timeout_s after created_at), or null."},
+            "created_at": timestamp,
+            "resolved_at": nullable_timestamp,
+        },
+        "example": INPUT_REQUEST_EXAMPLE,
+    },
+    "ApprovalPage": pause_page("Approval"),
+    "InputRequestPage": pause_page("InputRequest"),
+    "PauseCount": {
+        "type": "object",
+        "required": ["count", "status"],
+        "properties": {
+            "count": {"type": "integer", "minimum": 0},
+            "status": {"type": ["string", "null"], "description": "The status counted; null when all were."},
+        },
+    },
+    "ResolveRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["decision"],
+        "properties": {
+            "decision": {"type": "string", "enum": ["approve", "reject"]},
+            "comment": {"type": "string", "description": "Recorded; a rejected tool call reports it to the model."},
+            "responded_by": {"type": "string", "description": "Who decided; recorded as is."},
+            "stream": {
+                "type": "boolean",
+                "default": False,
+                "description": "true is refused with 400 until streaming is served.",
+            },
+        },
+    },
+    "RespondRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["response"],
+        "properties": {
+            "response": {
+                "oneOf": [{"type": "string"}, {"type": "object"}],
+                "description": "The answer. When the request offered options: one of them (else 400 with details.options).",
+            },
+            "responded_by": {"type": "string", "description": "Who answered; recorded as is."},
+            "stream": {
+                "type": "boolean",
+                "default": False,
+                "description": "true is refused with 400 until streaming is served.",
+            },
+        },
+    },
+    "CancelRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "No fields: an empty body or {}.",
+        "properties": {},
+    },
+    "ApprovalEnvelope": envelope(REF("Approval")),
+    "InputRequestEnvelope": envelope(REF("InputRequest")),
+    "ApprovalPageEnvelope": envelope(REF("ApprovalPage")),
+    "InputRequestPageEnvelope": envelope(REF("InputRequestPage")),
+    "PauseCountEnvelope": envelope(REF("PauseCount")),
+})
+
+paths["/api/v1/runs/{runId}/cancel"] = {
+    "post": {
+        "operationId": "cancelRun",
+        "summary": "Cancel an open run and its open descendants",
+        "description": (
+            "Cancels the run, its open descendants (child runs) and their pending approvals and input requests "
+            "(they become status cancelled and answer 409 from then on). Each cancelled run gets status cancelled, "
+            "error_message \"the run was cancelled\" and an error event (level warn) {error_type: \"Cancelled\", "
+            "error_message}. "
+            "An execution in progress stops at its next await point on whichever server runs it. The body is empty "
+            "or {} (no fields; an unknown one: 400). No query parameters. A run that is already terminal "
+            "(completed, failed, cancelled): 409."
+        ),
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": [PARAM("RunIdPath")],
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": REF("CancelRequest"), "example": {}}},
+        },
+        "responses": {
+            "200": ok("RunEnvelope", "The cancelled run.",
+                      example={"data": CANCELLED_RUN_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+
+def pause_list(operation_id, noun, item, status_schema):
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": f"List {noun}s, newest first",
+            "description": (
+                f"The {noun}s of the workspace's hosted runs. An agent key sees only its own agent's (agent_id naming "
+                "another agent: 403)."
+            ),
+            "tags": ["pauses"],
+            "security": BEARER,
+            "parameters": [
+                {"name": "status", "in": "query", "required": False, "schema": REF(status_schema)},
+                {
+                    "name": "agent_id",
+                    "in": "query",
+                    "required": False,
+                    "description": "Agent UUID or slug; unknown in the workspace: 404.",
+                    "schema": {"type": "string", "minLength": 1},
+                },
+                {"name": "run_id", "in": "query", "required": False, "schema": REF("Uuid")},
+                PARAM("IdCursor"),
+                PARAM("Limit"),
+            ],
+            "responses": {
+                "200": ok(f"{item}PageEnvelope", f"A page of {noun}s."),
+                **errors(400, 401, 403, 404, 429, 500, 503),
+            },
+        }
+    }
+
+
+def pause_count(operation_id, noun, status_schema):
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": f"Count {noun}s",
+            "description": (
+                f"How many {noun}s have status (all of them when status is absent), of one agent with agent_id. An "
+                "agent key counts only its own agent's (agent_id naming another agent: 403)."
+            ),
+            "tags": ["pauses"],
+            "security": BEARER,
+            "parameters": [
+                {"name": "status", "in": "query", "required": False, "schema": REF(status_schema)},
+                {
+                    "name": "agent_id",
+                    "in": "query",
+                    "required": False,
+                    "description": "Agent UUID or slug; unknown in the workspace: 404.",
+                    "schema": {"type": "string", "minLength": 1},
+                },
+            ],
+            "responses": {
+                "200": ok("PauseCountEnvelope", "The count.",
+                          example={"data": {"count": 3, "status": "pending"}, "error": None}),
+                **errors(400, 401, 403, 404, 429, 500, 503),
+            },
+        }
+    }
+
+
+def pause_get(operation_id, noun, item, param, example):
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": f"One {noun}",
+            "description": (
+                f"No query parameters. Unknown, or another workspace's: 404; another agent's {noun} with an agent "
+                "key: 403."
+            ),
+            "tags": ["pauses"],
+            "security": BEARER,
+            "parameters": [PARAM(param)],
+            "responses": {
+                "200": ok(f"{item}Envelope", f"The {noun}.", example={"data": example, "error": None}),
+                **errors(400, 401, 403, 404, 429, 500, 503),
+            },
+        }
+    }
+
+
+paths["/api/v1/approvals"] = pause_list("listApprovals", "approval", "Approval", "ApprovalStatus")
+paths["/api/v1/approvals/count"] = pause_count("countApprovals", "approval", "ApprovalStatus")
+paths["/api/v1/approvals/{approvalId}"] = pause_get(
+    "getApproval", "approval", "Approval", "ApprovalIdPath", APPROVAL_EXAMPLE
+)
+
+paths["/api/v1/approvals/{approvalId}/resolve"] = {
+    "post": {
+        "operationId": "resolveApproval",
+        "summary": "Approve or reject a pending approval, and continue its run",
+        "description": (
+            "Records the decision and continues the run on this server; the answer waits for the run's end or "
+            "next pause, exactly as invoke's: 200 completed, 200 failed (or cancelled) with error_type and "
+            "error_message, 202 awaiting_approval or awaiting_input when the run paused again. Approving a tool "
+            "approval runs exactly the arguments the approval is bound to; rejecting it reports the call to the "
+            "model as rejected. Rejecting an approval node takes its on_reject, or fails the run (error_type "
+            "ApprovalRejected). Of concurrent answers exactly one wins; the others get 409. An approval that is not "
+            "pending any more (approved, rejected, expired, cancelled): 409. stream: true is refused with 400 for "
+            "now. No query parameters."
+        ),
+        "tags": ["pauses"],
+        "security": BEARER,
+        "parameters": [PARAM("ApprovalIdPath")],
+        "requestBody": json_body("ResolveRequest", {"decision": "approve", "comment": "Looks right", "responded_by": "alice"}),
+        "responses": {
+            "200": ok("InvokeResultEnvelope", "The run ended (completed, failed or cancelled).",
+                      example={"data": {**INVOKE_RESULT_EXAMPLE, "run_id": PAUSED_RUN_ID}, "error": None}),
+            "202": ok("InvokeResultEnvelope", "The run paused again (awaiting_approval, awaiting_input).",
+                      example={"data": PAUSED_AGAIN_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/input-requests"] = pause_list("listInputRequests", "input request", "InputRequest", "InputRequestStatus")
+paths["/api/v1/input-requests/count"] = pause_count("countInputRequests", "input request", "InputRequestStatus")
+paths["/api/v1/input-requests/{requestId}"] = pause_get(
+    "getInputRequest", "input request", "InputRequest", "RequestIdPath", INPUT_REQUEST_EXAMPLE
+)
+
+paths["/api/v1/input-requests/{requestId}/respond"] = {
+    "post": {
+        "operationId": "respondToInputRequest",
+        "summary": "Answer a pending input request, and continue its run",
+        "description": (
+            "Records the response and continues the run on this server; the answer waits for the run's end or next "
+            "pause, exactly as invoke's (see resolve). The response becomes the input node's output or the "
+            "ask_human call's result. When the request offered options, the response must be one of them (400 "
+            "VALIDATION_ERROR with details.options). Of concurrent answers exactly one wins; the others get 409. A "
+            "request that is not pending any more (answered, expired, cancelled): 409. stream: true is refused with "
+            "400 for now. No query parameters."
+        ),
+        "tags": ["pauses"],
+        "security": BEARER,
+        "parameters": [PARAM("RequestIdPath")],
+        "requestBody": json_body("RespondRequest", {"response": "Zurich", "responded_by": "alice"}),
+        "responses": {
+            "200": ok("InvokeResultEnvelope", "The run ended (completed, failed or cancelled).",
+                      example={"data": {**INVOKE_RESULT_EXAMPLE, "run_id": PAUSED_RUN_ID}, "error": None}),
+            "202": ok("InvokeResultEnvelope", "The run paused again (awaiting_approval, awaiting_input).",
+                      example={"data": PAUSED_AGAIN_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+
+
 DESCRIPTION = """\
 The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, reading runs, their timelines and
-their trees of child runs, defining agents (YAML or JSON definitions, versions, rollback), and invoking hosted
-agents (synchronous or background).
+their trees of child runs, defining agents (YAML or JSON definitions, versions, rollback), invoking hosted
+agents (synchronous or background), answering the durable pauses of hosted runs (approvals, input requests)
+and cancelling runs.
 The user guide is docs/api.md.
 
 Conventions
@@ -1680,8 +2176,15 @@ doc = {
         {"name": "service", "description": "Health, this document, metrics."},
         {"name": "ingest", "description": "The v1 ingest API for agents that run elsewhere (the server only observes)."},
         {"name": "legacy-ingest", "description": "The single legacy endpoint of the original SDKs."},
-        {"name": "runs", "description": "Reading runs and their timelines."},
+        {"name": "runs", "description": "Reading runs and their timelines, and cancelling them."},
         {"name": "agents", "description": "Agents: reading them, and defining them (docs/agents.md): versions, rollback, pause, delete."},
+        {
+            "name": "pauses",
+            "description": (
+                "The durable pauses of hosted runs: approvals (a tool with requires_approval, an approval node) and "
+                "input requests (an input node, the ask_human tool). Listing, reading and answering them."
+            ),
+        },
     ],
     "paths": paths,
     "components": {

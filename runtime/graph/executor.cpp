@@ -8,10 +8,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/core/crypto.hpp"
 #include "runtime/core/error.hpp"
+#include "runtime/core/ids.hpp"
 #include "runtime/core/time.hpp"
 #include "runtime/run_close.hpp"
 #include "runtime/spec/json_schema.hpp"
+#include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/template/template.hpp"
@@ -33,6 +36,30 @@ public:
 private:
     std::string type_;
 };
+
+/// The run waits here for a person: Run() writes the pause with the checkpoint and ends this execution.
+struct PauseHere {
+    store::NewPause pause;
+};
+
+/// The run may not go on: it was cancelled, or another server holds it now (its lease term changed). Nothing more is
+/// written by this execution.
+class Stopped : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The schema the model sees for ask_human.
+const Json& AskHumanParameters() {
+    static const Json schema = {
+        {"type", "object"},
+        {"properties",
+         {{"question", {{"type", "string"}, {"description", "What to ask the person"}}},
+          {"options",
+           {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "Choices to offer, if any"}}}}},
+        {"required", {"question"}}};
+    return schema;
+}
 
 std::int64_t Millis(SteadyClock::time_point since) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - since).count();
@@ -106,6 +133,24 @@ struct Executor::Impl : tools::ChildRunLauncher {
 
     const std::string& run_id() const { return ctx.run.id; }
 
+    /// An await point: a cancelled run goes no further.
+    void CheckCancelled() const {
+        if (ctx.cancelled && ctx.cancelled->load()) {
+            throw Stopped("the run was cancelled");
+        }
+    }
+
+    /// The answer a person (or a deadline) gave at `point`, if the run paused there before.
+    const store::PauseRecord* Answer(const std::string& point) const {
+        const auto it = ctx.answers.find(point);
+        return it == ctx.answers.end() ? nullptr : &it->second;
+    }
+
+    /// Where a pause node is in the run: its name and the step count on arrival (a node in a loop pauses anew).
+    std::string NodePoint(const spec::NodeSpec& node) const {
+        return "node:" + node.name + ":" + std::to_string(ctx.progress.steps);
+    }
+
     templating::TemplateScope Scope() const {
         templating::TemplateScope s;
         s.input = &ctx.run.input;
@@ -170,6 +215,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
 
     /// Writes the checkpoint, the step's events and its usage in one transaction.
     net::awaitable<void> Save() {
+        CheckCancelled();
         const Json checkpoint = ctx.progress.ToJson();
         std::vector<store::NewEvent> events;
         events.swap(ctx.events);
@@ -181,10 +227,12 @@ struct Executor::Impl : tools::ChildRunLauncher {
             // A step between others needs no flush of its own: the run's end is committed synchronously and flushes
             // it; a crash before that re-runs from an earlier step, which runs are built to survive (at least once).
             tx.DeferFlush();
-            open = store::RunRepo(tx).SaveStep(workspace(), run_id(), checkpoint, steps, AsUsage(usage), events);
+            open = store::RunRepo(tx).SaveStep(
+                workspace(), run_id(), checkpoint, steps, AsUsage(usage), events, ctx.run.lease_term
+            );
         });
         if (!open) {
-            throw RunFailure("RunClosed", "the run was closed while it was running");
+            throw Stopped("the run was closed or taken over by another server while it was running");
         }
     }
 
@@ -193,6 +241,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
     /// Runs a child and rolls its totals up into this run's; throws core::Error with why a child failed.
     net::awaitable<Json> Child(std::string slug, Json input) {
         const ChildResult child = co_await deps.run_child(ctx, slug, std::move(input));
+        CheckCancelled();
         AddUsage(child.outcome.totals);
         if (child.outcome.status != core::RunStatus::kCompleted) {
             throw core::Error(
@@ -212,15 +261,13 @@ struct Executor::Impl : tools::ChildRunLauncher {
     // --- tools --------------------------------------------------------------------------------------------------
 
     net::awaitable<tools::ToolOutcome> CallTool(const providers::ToolCall& call) {
-        Step();
+        const auto* declared = ctx.spec->FindTool(call.name);
+        if (declared != nullptr && declared->builtin == "ask_human") {
+            co_return AskHuman(call);
+        }
         const auto it = tools.find(call.name);
         if (it == tools.end()) {
-            const auto* spec = ctx.spec->FindTool(call.name);
-            if (spec != nullptr && spec->builtin == "ask_human") {
-                throw RunFailure(
-                    "Unsupported", "ask_human needs a durable pause, which this server does not support yet"
-                );
-            }
+            Step();
             std::string names;
             for (const auto& [name, _] : tools) {
                 names.append(names.empty() ? "" : ", ").append(name);
@@ -228,39 +275,129 @@ struct Executor::Impl : tools::ChildRunLauncher {
             co_return tools::ToolOutcome::Error("no tool named '" + call.name + "' (available: " + names + ")");
         }
         const auto& spec = it->second->spec();
-        if (spec.requires_approval) {
-            throw RunFailure(
-                "Unsupported", "tool " + spec.name + " requires approval, which this server does not support yet"
-            );
-        }
         if (call.arguments.contains("_raw")) {
+            Step();
             co_return tools::ToolOutcome::Error("the arguments were not valid JSON");
         }
         if (const auto problem = spec::ValidateAgainstSchema(spec.parameters, call.arguments)) {
+            Step();
             co_return tools::ToolOutcome::Error("invalid arguments: " + *problem);
         }
+        Json arguments = call.arguments;
+        Json approval_id = nullptr;
+        if (spec.requires_approval) {
+            const auto* answer = Answer("tool:" + call.id);
+            if (answer == nullptr) {
+                throw PauseHere{ToolApproval(spec, call)};
+            }
+            approval_id = answer->id;
+            arguments = answer->arguments;  // exactly what was approved, never a later model output
+            if (answer->decision != "approve") {
+                Step();
+                const std::string why = "a person rejected this call" +
+                                        (answer->comment ? ": " + *answer->comment : std::string()) +
+                                        (answer->status == "expired" ? " (no decision before the deadline)" : "");
+                const auto outcome = tools::ToolOutcome::Error(why);
+                ToolEvents(spec.name, arguments, approval_id, outcome, SteadyClock::now());
+                co_return outcome;
+            }
+        }
+        Step();
         const auto t0 = SteadyClock::now();
-        const std::string input_preview = tools::Preview(call.arguments);
-        Event("tool_call", {{"tool_name", spec.name}, {"phase", "start"}, {"input_preview", input_preview}});
+        Json start = {{"tool_name", spec.name}, {"phase", "start"}, {"input_preview", tools::Preview(arguments)}};
+        if (!approval_id.is_null()) {
+            start["approval_id"] = approval_id;
+        }
+        Event("tool_call", std::move(start));
         tools::ToolCallContext tc{run_id(), call.id, workspace(), ctx.run.input, ctx.variables};
         tools::ToolOutcome outcome;
         try {
-            outcome = co_await it->second->Call(call.arguments, tc);
+            outcome = co_await it->second->Call(arguments, tc);
         } catch (const RunFailure&) {
             throw;
         } catch (const std::exception& e) {
             outcome = tools::ToolOutcome::Error(e.what());
         }
-        Event(
-            "tool_call",
-            {{"tool_name", spec.name},
-             {"phase", "end"},
-             {"input_preview", input_preview},
-             {"output_preview", tools::Preview(outcome.output)},
-             {"duration_ms", Millis(t0)}},
-            outcome.is_error ? core::EventLevel::kWarn : core::EventLevel::kInfo
-        );
+        CheckCancelled();
+        ToolEvents(spec.name, arguments, approval_id, outcome, t0, false);
         co_return outcome;
+    }
+
+    /// The tool_call events of a call (the start one too unless `with_start` is false).
+    void ToolEvents(
+        const std::string& tool_name,
+        const Json& arguments,
+        const Json& approval_id,
+        const tools::ToolOutcome& outcome,
+        SteadyClock::time_point t0,
+        bool with_start = true
+    ) {
+        const std::string input_preview = tools::Preview(arguments);
+        Json start = {{"tool_name", tool_name}, {"phase", "start"}, {"input_preview", input_preview}};
+        Json end = {
+            {"tool_name", tool_name},
+            {"phase", "end"},
+            {"input_preview", input_preview},
+            {"output_preview", tools::Preview(outcome.output)},
+            {"duration_ms", Millis(t0)}};
+        if (!approval_id.is_null()) {
+            start["approval_id"] = approval_id;
+            end["approval_id"] = approval_id;
+        }
+        if (with_start) {
+            Event("tool_call", std::move(start));
+        }
+        Event("tool_call", std::move(end), outcome.is_error ? core::EventLevel::kWarn : core::EventLevel::kInfo);
+    }
+
+    store::NewPause ToolApproval(const spec::ToolSpec& spec, const providers::ToolCall& call) const {
+        store::NewPause p;
+        p.kind = "approval";
+        p.point = "tool:" + call.id;
+        p.tool_name = spec.name;
+        p.tool_call_id = call.id;
+        p.arguments = call.arguments;
+        p.arguments_hash = core::HexEncode(core::Sha256(call.arguments.dump()));
+        p.message = "Approve the call " + spec.name + "(" + tools::Preview(call.arguments) + ")?";
+        p.timeout_s = spec.approval_timeout_s;
+        p.on_timeout = spec.approval_on_timeout;
+        return p;
+    }
+
+    /// The ask_human tool: pauses for a person's answer, which becomes the tool's result.
+    tools::ToolOutcome AskHuman(const providers::ToolCall& call) {
+        const auto* answer = Answer("tool:" + call.id);
+        if (answer == nullptr) {
+            const auto q = call.arguments.find("question");
+            if (q == call.arguments.end() || !q->is_string() || q->get<std::string>().empty()) {
+                Step();
+                return tools::ToolOutcome::Error("ask_human needs a question (a non-empty string)");
+            }
+            store::NewPause p;
+            p.kind = "input";
+            p.point = "tool:" + call.id;
+            p.tool_name = "ask_human";
+            p.tool_call_id = call.id;
+            p.question = q->get<std::string>();
+            if (const auto o = call.arguments.find("options"); o != call.arguments.end() && o->is_array()) {
+                Json options = Json::array();
+                for (const auto& v : *o) {
+                    if (v.is_string()) {
+                        options.push_back(v);
+                    }
+                }
+                if (!options.empty()) {
+                    p.options = std::move(options);
+                }
+            }
+            throw PauseHere{std::move(p)};
+        }
+        Step();
+        const auto outcome = answer->response.is_null()
+                                 ? tools::ToolOutcome::Error("nobody answered before the deadline")
+                                 : tools::ToolOutcome{answer->response, false};
+        ToolEvents("ask_human", call.arguments, nullptr, outcome, SteadyClock::now());
+        return outcome;
     }
 
     std::vector<providers::ToolDefinition> ToolDefinitions(const std::vector<std::string>* only) const {
@@ -271,6 +408,14 @@ struct Executor::Impl : tools::ChildRunLauncher {
             }
             const auto it = tools.find(t.name);
             const auto& spec = it != tools.end() ? it->second->spec() : t;
+            if (spec.builtin == "ask_human") {
+                out.push_back(
+                    {spec.name,
+                     spec.description.empty() ? "Ask a person a question and wait for the answer" : spec.description,
+                     AskHumanParameters()}
+                );
+                continue;
+            }
             out.push_back({spec.name, spec.description, spec.parameters});
         }
         return out;
@@ -286,6 +431,23 @@ struct Executor::Impl : tools::ChildRunLauncher {
                       ctx.spec->output_schema.dump();
         }
         return system;
+    }
+
+    /// The tool calls of the conversation's last model turn that have no result yet.
+    std::vector<providers::ToolCall> PendingToolCalls() const {
+        const auto& m = ctx.progress.messages;
+        std::size_t results = 0;
+        for (std::size_t i = m.size(); i-- > 0;) {
+            if (m[i].role == providers::Role::kTool) {
+                ++results;
+                continue;
+            }
+            if (m[i].role != providers::Role::kAssistant || m[i].tool_calls.size() <= results) {
+                return {};
+            }
+            return {m[i].tool_calls.begin() + static_cast<std::ptrdiff_t>(results), m[i].tool_calls.end()};
+        }
+        return {};
     }
 
     /// A conversation with the model, tool calls included, until it answers without calling a tool. Progress is
@@ -307,6 +469,22 @@ struct Executor::Impl : tools::ChildRunLauncher {
         const auto tool_defs = ToolDefinitions(tool_names);
         const std::string node_name = node.empty() ? "agent" : node;
         for (;;) {
+            // The calls of the last model turn that have no result yet run first: a turn's calls, then the next
+            // call of the model. A run resumed after a pause in the middle of a turn continues with the rest.
+            if (const auto pending = PendingToolCalls(); !pending.empty()) {
+                for (const auto& call : pending) {
+                    const auto outcome = co_await CallTool(call);
+                    ctx.progress.messages.push_back(
+                        {providers::Role::kTool,
+                         outcome.output.is_string() ? outcome.output.get<std::string>() : outcome.output.dump(),
+                         {},
+                         call.id,
+                         call.name}
+                    );
+                }
+                co_await Save();
+                continue;
+            }
             Step();
             providers::ChatRequest req;
             req.system = system;
@@ -326,8 +504,10 @@ struct Executor::Impl : tools::ChildRunLauncher {
                 auto call = provider->Chat(std::move(req), providers::TokenSink{});
                 result = co_await std::move(call);
             } catch (const providers::ProviderError& e) {
+                CheckCancelled();  // a cancel interrupts the call in flight: that is not the provider's failure
                 throw RunFailure("ProviderError", e.what());
             }
+            CheckCancelled();
             ++ctx.progress.model_calls;
             Json calls = Json::array();
             for (const auto& c : result.tool_calls) {
@@ -350,18 +530,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
             AddUsage({result.prompt_tokens, result.completion_tokens, result.cost_usd, result.model});
             ctx.progress.messages.push_back({providers::Role::kAssistant, result.text, result.tool_calls, "", ""});
             if (!result.tool_calls.empty()) {
-                for (const auto& call : result.tool_calls) {
-                    const auto outcome = co_await CallTool(call);
-                    ctx.progress.messages.push_back(
-                        {providers::Role::kTool,
-                         outcome.output.is_string() ? outcome.output.get<std::string>() : outcome.output.dump(),
-                         {},
-                         call.id,
-                         call.name}
-                    );
-                }
-                co_await Save();
-                continue;
+                continue;  // its calls run at the top of the loop
             }
             if (schema != nullptr) {
                 std::optional<std::string> problem;
@@ -430,19 +599,68 @@ struct Executor::Impl : tools::ChildRunLauncher {
             case spec::NodeType::kRouter:
                 Step();
                 co_return Json(nullptr);
-            case spec::NodeType::kApproval:
-            case spec::NodeType::kInput:
-                throw RunFailure(
-                    "Unsupported",
-                    std::string(spec::ToString(node.type)) + " node " + node.name +
-                        " needs a durable pause, which this server does not support yet"
-                );
+            case spec::NodeType::kApproval: {
+                const auto* answer = Answer(NodePoint(node));
+                if (answer == nullptr) {
+                    store::NewPause p;
+                    p.kind = "approval";
+                    p.point = NodePoint(node);
+                    p.node_name = node.name;
+                    p.message = Render(node.message, "graph.nodes." + node.name + ".message");
+                    p.timeout_s = node.timeout_s;
+                    p.on_timeout = node.on_timeout;
+                    throw PauseHere{std::move(p)};
+                }
+                Step();
+                const bool approved = answer->decision == "approve";
+                if (!approved && !node.on_reject) {
+                    throw RunFailure(
+                        "ApprovalRejected",
+                        "approval " + node.name + " was rejected" +
+                            (answer->status == "expired" ? " (no decision before the deadline)" : "") +
+                            (answer->comment ? ": " + *answer->comment : std::string())
+                    );
+                }
+                co_return Json{
+                    {"approved", approved},
+                    {"comment", answer->comment ? Json(*answer->comment) : Json(nullptr)},
+                    {"responded_by", answer->responded_by ? Json(*answer->responded_by) : Json(nullptr)}};
+            }
+            case spec::NodeType::kInput: {
+                const auto* answer = Answer(NodePoint(node));
+                if (answer == nullptr) {
+                    store::NewPause p;
+                    p.kind = "input";
+                    p.point = NodePoint(node);
+                    p.node_name = node.name;
+                    p.question = Render(node.question, "graph.nodes." + node.name + ".question");
+                    if (!node.options.empty()) {
+                        p.options = node.options;
+                    }
+                    p.timeout_s = node.timeout_s;
+                    if (node.default_answer) {
+                        p.default_answer = *node.default_answer;
+                    }
+                    throw PauseHere{std::move(p)};
+                }
+                Step();
+                if (answer->response.is_null()) {
+                    throw RunFailure(
+                        "InputTimeout",
+                        "input " + node.name + " got no answer before its deadline, and it has no default"
+                    );
+                }
+                co_return answer->response;
+            }
         }
         co_return Json(nullptr);
     }
 
-    std::optional<std::string> Next(const spec::NodeSpec& node) const {
+    std::optional<std::string> Next(const spec::NodeSpec& node, const Json& result) const {
         const auto& g = *ctx.spec->graph;
+        if (node.type == spec::NodeType::kApproval && !result.value("approved", true)) {
+            return node.on_reject;  // RunNode failed the run when there is none
+        }
         if (node.type == spec::NodeType::kRouter) {
             const Json scope = {{"state", ctx.progress.state}, {"input", ctx.run.input}};
             for (const auto& route : node.routes) {
@@ -475,7 +693,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
             }
             const auto t0 = SteadyClock::now();
             const bool llm = node->type == spec::NodeType::kLlm;  // llm nodes report each model turn as a step
-            if (!llm) {
+            const bool pauses = node->type == spec::NodeType::kApproval || node->type == spec::NodeType::kInput;
+            // A pause node's start was recorded before it paused; its resumed execution only ends it.
+            if (!llm && !(pauses && Answer(NodePoint(*node)) != nullptr)) {
                 Event(
                     "step", {{"node_name", node->name}, {"node_type", spec::ToString(node->type)}, {"phase", "start"}}
                 );
@@ -497,7 +717,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
                      {"output", result}}
                 );
             }
-            ctx.progress.node = Next(*node);
+            ctx.progress.node = Next(*node, result);
             if (ctx.progress.node) {
                 co_await Save();  // after the last node, the closing transaction writes this step
             }
@@ -569,6 +789,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         end.error_detail = error_type ? Json{{"error_type", *error_type}} : Json(nullptr);
         end.events = std::move(events);
         end.step = &step;
+        end.lease_term = ctx.run.lease_term;
         std::optional<engine::CloseResult> closed;
         std::optional<core::RunStatus> now_status;
         co_await deps.pool.Autocommit([&](store::Tx& tx) {
@@ -589,10 +810,73 @@ struct Executor::Impl : tools::ChildRunLauncher {
         co_return outcome;
     }
 
+    /// The outcome of an execution that may not write: the run as the database has it now.
+    net::awaitable<RunOutcome> AsStored() {
+        RunOutcome outcome;
+        outcome.run_id = run_id();
+        outcome.totals = ctx.totals;
+        std::optional<store::RunRecord> run;
+        co_await deps.pool.Autocommit([&](store::Tx& tx) { run = store::RunRepo(tx).Get(workspace(), run_id()); });
+        outcome.status = run ? run->status : core::RunStatus::kFailed;
+        if (run) {
+            outcome.error_message = run->error_message;
+            outcome.output = run->output;
+        }
+        co_return outcome;
+    }
+
+    /// Writes the pause (with the checkpoint, the status and the step's events) and ends this execution.
+    net::awaitable<RunOutcome> Pause(store::NewPause p) {
+        p.id = core::NewUuidV7();
+        const bool approval = p.kind == "approval";
+        Json context = Json::object();
+        if (p.tool_name) {
+            context["tool_name"] = *p.tool_name;
+            context["arguments"] = p.arguments;
+        }
+        if (p.node_name) {
+            context["node_name"] = *p.node_name;
+        }
+        Json requested = {
+            {"question", approval ? p.message.value_or("") : p.question.value_or("")},
+            {"context", context},
+            {"channel", "api"},
+            {"kind", p.kind}};
+        requested[approval ? "approval_id" : "request_id"] = p.id;
+        if (!p.options.is_null()) {
+            requested["options"] = p.options;
+        }
+        Event("human_input_requested", requested);
+        store::PausedStep step;
+        step.status = approval ? "awaiting_approval" : "awaiting_input";
+        step.checkpoint = ctx.progress.ToJson();
+        step.step_count = ctx.progress.steps;
+        step.events.swap(ctx.events);
+        const RunTotals usage = ctx.unsaved;
+        ctx.unsaved = {};
+        bool opened = false;
+        // Synchronous: whoever is told of the pause can answer it at once, from any server.
+        co_await deps.pool.Autocommit([&](store::Tx& tx) {
+            opened = store::PauseRepo(tx).Open(workspace(), run_id(), ctx.run.lease_term, step, AsUsage(usage), p);
+        });
+        if (!opened) {
+            co_return co_await AsStored();  // cancelled meanwhile, or another server holds the run
+        }
+        RunOutcome outcome;
+        outcome.run_id = run_id();
+        outcome.status = approval ? core::RunStatus::kAwaitingApproval : core::RunStatus::kAwaitingInput;
+        outcome.totals = ctx.totals;
+        outcome.pause = PauseInfo{p.kind, p.id, p.tool_name, p.message, p.question, p.options};
+        co_return outcome;
+    }
+
     net::awaitable<RunOutcome> Run() {
         std::optional<std::pair<std::string, std::string>> failure;
+        std::optional<store::NewPause> pause;
+        bool stopped = false;
         Json output;
         try {
+            CheckCancelled();
             // Not `graph ? co_await … : co_await …`: g++ 12 miscompiles co_await in both arms of ?:.
             if (ctx.spec->graph) {
                 output = co_await RunGraph();
@@ -606,6 +890,10 @@ struct Executor::Impl : tools::ChildRunLauncher {
                     );
                 }
             }
+        } catch (PauseHere& p) {
+            pause = std::move(p.pause);
+        } catch (const Stopped&) {
+            stopped = true;
         } catch (const RunFailure& f) {
             failure = std::make_pair(f.type(), std::string(f.what()));
         } catch (const core::Error& e) {
@@ -616,6 +904,12 @@ struct Executor::Impl : tools::ChildRunLauncher {
         } catch (const std::exception& e) {
             // Anything else (a library's exception) still ends the run: a run left open is never picked up again.
             failure = std::make_pair(std::string("Error"), std::string(e.what()));
+        }
+        if (stopped) {
+            co_return co_await AsStored();
+        }
+        if (pause) {
+            co_return co_await Pause(std::move(*pause));
         }
         if (failure) {
             co_return co_await Finish(core::RunStatus::kFailed, nullptr, failure->first, failure->second);

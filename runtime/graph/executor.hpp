@@ -4,6 +4,9 @@
 /// checkpoint, the step's events and its usage; the end writes output, totals and run_end (or error) with the
 /// terminal status. Budgets (max_steps, max_cost_usd) and output_schema are enforced here. A failure of the run
 /// (provider, tool node, budget, schema, child) is a value: the run is closed as failed and the outcome says why.
+/// A pause (an approval or a person's answer is needed) writes the pause with the checkpoint and ends the execution;
+/// the run continues in a new Executor whose context holds the answers given so far. A run cancelled meanwhile, or
+/// taken over by another server (its lease term changed), stops without writing anything more.
 
 #include <functional>
 #include <memory>
@@ -23,12 +26,23 @@ class PgPool;
 
 namespace agentos::graph {
 
+/// What a paused run waits for (awaiting_approval / awaiting_input).
+struct PauseInfo {
+    std::string kind;  ///< approval | input
+    std::string id;    ///< the approval_id or request_id
+    std::optional<std::string> tool_name;
+    std::optional<std::string> message;
+    std::optional<std::string> question;
+    nlohmann::json options;  ///< input: the offered choices, or null
+};
+
 struct RunOutcome {
     std::string run_id;
     core::RunStatus status = core::RunStatus::kFailed;
     nlohmann::json output;  ///< completed runs
     std::optional<std::string> error_type;
     std::optional<std::string> error_message;
+    std::optional<PauseInfo> pause;  ///< paused runs
     RunTotals totals;
 };
 

@@ -3,6 +3,7 @@
 /// (graph state, the conversation of the llm step in flight, counters, totals). The progress round-trips through
 /// the run's checkpoint, so a run can continue from its last node boundary.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "runtime/providers/llm_provider.hpp"
 #include "runtime/spec/agent_spec.hpp"
 #include "runtime/store/event_repo.hpp"
+#include "runtime/store/pause_repo.hpp"
 #include "runtime/store/run_repo.hpp"
 
 namespace agentos::graph {
@@ -51,6 +53,11 @@ struct RunContext {
     RunTotals totals;                     ///< the run's totals so far (children included)
     RunTotals unsaved;                    ///< usage not yet written
     std::vector<store::NewEvent> events;  ///< events not yet written
+    /// The answered pauses of the run by point ("tool:<call id>", "node:<name>:<step>"): a resumed run takes its
+    /// answer from here where it paused.
+    std::map<std::string, store::PauseRecord> answers;
+    /// Set when the run is cancelled: it stops at the next await point.
+    std::shared_ptr<const std::atomic<bool>> cancelled;
 };
 
 nlohmann::json MessageToJson(const providers::ChatMessage& message);

@@ -5,24 +5,28 @@
 namespace agentos::store {
 namespace {
 
-#define RUN_COLUMNS                                                                                              \
-    "r.id, r.workspace_id, r.agent_id, a.slug, r.agent_version, r.status, r.source, r.trigger_type, "            \
-    "r.external_run_id, r.input, r.output, r.error_message, r.error_detail, r.parent_run_id, r.session_id, "     \
-    "r.schedule_id, r.last_seq, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd, r.model, "     \
-    "r.budget_warning, (extract(epoch FROM r.created_at) * 1000000)::bigint, "                                   \
-    "(extract(epoch FROM r.started_at) * 1000000)::bigint, (extract(epoch FROM r.ended_at) * 1000000)::bigint, " \
-    "(extract(epoch FROM r.updated_at) * 1000000)::bigint, r.prompt_variables, r.depth, r.checkpoint, r.step_count"
+#define RUN_COLUMNS                                                                                                   \
+    "r.id, r.workspace_id, r.agent_id, a.slug, r.agent_version, r.status, r.source, r.trigger_type, "                 \
+    "r.external_run_id, r.input, r.output, r.error_message, r.error_detail, r.parent_run_id, r.session_id, "          \
+    "r.schedule_id, r.last_seq, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cost_usd, r.model, "          \
+    "r.budget_warning, (extract(epoch FROM r.created_at) * 1000000)::bigint, "                                        \
+    "(extract(epoch FROM r.started_at) * 1000000)::bigint, (extract(epoch FROM r.ended_at) * 1000000)::bigint, "      \
+    "(extract(epoch FROM r.updated_at) * 1000000)::bigint, r.prompt_variables, r.depth, r.checkpoint, r.step_count, " \
+    "r.lease_term, r.recovery_count"
 
 constexpr Query kInsert{"run_insert", R"sql(
 WITH r AS (
   INSERT INTO runs (id, workspace_id, agent_id, agent_version, status, source, trigger_type, external_run_id, input,
                     parent_run_id, session_id, schedule_id, prompt_variables, depth, lease_owner, lease_expires_at,
                     started_at, checkpoint, last_seq)
-  VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid,
-          $13::jsonb, $14::int, $15::text,
-          CASE WHEN $15::text IS NULL THEN NULL ELSE now() + make_interval(secs => $16::int) END,
-          CASE WHEN $5 = 'queued' THEN NULL ELSE now() END, $17::jsonb,
-          CASE WHEN $18::text IS NULL THEN 0 ELSE 1 END)
+  SELECT $1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6, $7, $8, $9::jsonb, $10::uuid, $11::uuid, $12::uuid,
+         $13::jsonb, $14::int, $15::text,
+         CASE WHEN $15::text IS NULL THEN NULL ELSE now() + make_interval(secs => $16::int) END,
+         CASE WHEN $5 = 'queued' THEN NULL ELSE now() END, $17::jsonb,
+         CASE WHEN $18::text IS NULL THEN 0 ELSE 1 END
+  WHERE NOT $22::bool OR EXISTS (
+    SELECT 1 FROM agents WHERE id = $3::uuid AND current_version = $4::int AND status = 'active'
+                           AND runtime = 'hosted' AND deleted_at IS NULL)
   ON CONFLICT DO NOTHING
   RETURNING *
 ), e AS (
@@ -30,7 +34,9 @@ WITH r AS (
   SELECT r.id, 1, r.workspace_id, $18::text, $19::text, $20::jsonb, coalesce($21::timestamptz, now())
   FROM r WHERE $18::text IS NOT NULL
 )
-SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
+SELECT a.slug, r.last_seq, (extract(epoch FROM r.created_at) * 1000000)::bigint,
+       (extract(epoch FROM r.started_at) * 1000000)::bigint, r.lease_term
+FROM r JOIN agents a ON a.id = r.agent_id)sql"};
 
 constexpr Query kGet{"run_get", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
 WHERE r.workspace_id = $1::uuid AND r.id = $2::uuid)sql"};
@@ -62,7 +68,7 @@ WITH r AS (
                   total_tokens = total_tokens + $9::bigint + $10::bigint, cost_usd = cost_usd + $11::float8,
                   model = coalesce($12, model), last_seq = last_seq + $14::bigint
   WHERE workspace_id = $1::uuid AND id = $2::uuid AND ($13::uuid IS NULL OR agent_id = $13::uuid)
-    AND status NOT IN ('completed', 'failed', 'cancelled')
+    AND ($16::bigint IS NULL OR lease_term = $16::bigint) AND status NOT IN ('completed', 'failed', 'cancelled')
   RETURNING *
 ), ins AS (
   INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
@@ -100,7 +106,7 @@ WITH r AS (
                   prompt_tokens = prompt_tokens + $5::bigint, completion_tokens = completion_tokens + $6::bigint,
                   total_tokens = total_tokens + $7::bigint, cost_usd = cost_usd + $8::float8,
                   model = coalesce($9, model), last_seq = last_seq + $10::bigint, updated_at = now()
-  WHERE workspace_id = $1::uuid AND id = $2::uuid AND status NOT IN ('completed', 'failed', 'cancelled')
+  WHERE workspace_id = $1::uuid AND id = $2::uuid AND lease_term = $12::bigint AND status = 'running'
   RETURNING id, workspace_id, last_seq
 ), ins AS (
   INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
@@ -138,6 +144,68 @@ WITH next AS (
                   lease_expires_at = now() + make_interval(secs => $2::int), lease_term = lease_term + 1
   FROM next WHERE runs.id = next.id
   RETURNING runs.*
+)
+SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
+
+constexpr Query kCancelTree{"run_cancel_tree", R"sql(
+WITH RECURSIVE tree AS (
+  SELECT id, 0 AS level FROM runs WHERE workspace_id = $1::uuid AND id = $2::uuid
+  UNION ALL
+  SELECT c.id, tree.level + 1 FROM runs c JOIN tree ON c.parent_run_id = tree.id
+  WHERE c.workspace_id = $1::uuid AND tree.level < 32
+), r AS (
+  UPDATE runs SET status = 'cancelled', error_message = $3, ended_at = now(), updated_at = now(),
+                  lease_owner = NULL, lease_expires_at = NULL, last_seq = last_seq + 1
+  FROM tree WHERE runs.id = tree.id AND runs.status NOT IN ('completed', 'failed', 'cancelled')
+  RETURNING runs.id, runs.workspace_id, runs.last_seq
+), e AS (
+  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+  SELECT r.id, r.last_seq, r.workspace_id, 'error', 'warn', $4::jsonb, now() FROM r
+), p AS (
+  UPDATE pauses SET status = 'cancelled', resolved_at = now() FROM r
+  WHERE pauses.run_id = r.id AND pauses.status = 'pending'
+)
+SELECT id FROM r)sql"};
+
+constexpr Query kNotifyCancelled{"run_notify_cancelled", "SELECT pg_notify('agentos_cancel', $1)"};
+
+constexpr Query kRenewLeases{"run_renew_leases", R"sql(
+UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2::int)
+WHERE id = ANY($3::uuid[]) AND lease_owner = $1 AND status = 'running')sql"};
+
+constexpr Query kFailOrphanedChildren{"run_fail_orphaned_children", R"sql(
+WITH next AS (
+  SELECT id FROM runs WHERE status = 'running' AND trigger_type = 'agent' AND lease_expires_at < now()
+  FOR UPDATE SKIP LOCKED LIMIT 100
+), r AS (
+  UPDATE runs SET status = 'failed', error_message = $1, error_detail = '{"error_type": "ParentLost"}',
+                  ended_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                  last_seq = last_seq + 1
+  FROM next WHERE runs.id = next.id
+  RETURNING runs.id, runs.workspace_id, runs.last_seq
+), e AS (
+  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+  SELECT r.id, r.last_seq, r.workspace_id, 'error', 'error',
+         jsonb_build_object('error_type', 'ParentLost', 'error_message', $1::text), now() FROM r
+)
+SELECT count(*) FROM r)sql"};
+
+constexpr Query kClaimExpired{"run_claim_expired", R"sql(
+WITH next AS (
+  SELECT id FROM runs WHERE status = 'running' AND lease_expires_at < now() AND trigger_type <> 'agent'
+  ORDER BY lease_expires_at FOR UPDATE SKIP LOCKED LIMIT $3::int
+), r AS (
+  UPDATE runs SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::int),
+                  lease_term = lease_term + 1, recovery_count = recovery_count + 1, updated_at = now(),
+                  last_seq = last_seq + 1
+  FROM next WHERE runs.id = next.id
+  RETURNING runs.*
+), e AS (
+  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+  SELECT r.id, r.last_seq, r.workspace_id, 'run_recovered', 'warn',
+         jsonb_build_object('recovered_by', $1::text, 'recovery_count', r.recovery_count, 'from_step', r.step_count),
+         now()
+  FROM r
 )
 SELECT )sql" RUN_COLUMNS " FROM r JOIN agents a ON a.id = r.agent_id"};
 
@@ -181,6 +249,8 @@ RunRecord ReadRun(const pqxx::row& row) {
     r.depth = ReadInt(row[28]);
     r.checkpoint = ReadJson(row[29]);
     r.step_count = ReadInt(row[30]);
+    r.lease_term = ReadInt(row[31]);
+    r.recovery_count = ReadInt(row[32]);
     return r;
 }
 
@@ -193,7 +263,9 @@ std::optional<std::string> StatusParam(const std::optional<core::RunStatus>& s) 
 
 }  // namespace
 
-std::optional<RunRecord> RunRepo::Insert(const NewRun& run, const std::optional<NewEvent>& first_event) {
+std::optional<RunRecord> RunRepo::Insert(
+    const NewRun& run, const std::optional<NewEvent>& first_event, bool only_if_agent_current
+) {
     const auto r = tx_.Exec(
         kInsert,
         Params()
@@ -222,11 +294,35 @@ std::optional<RunRecord> RunRepo::Insert(const NewRun& run, const std::optional<
                     ? std::optional<std::string>(core::FormatIso(*first_event->occurred_at))
                     : std::nullopt
             )
+            .Add(only_if_agent_current)
     );
     if (r.empty()) {
         return std::nullopt;
     }
-    return ReadRun(r[0]);
+    // The row is what was sent: only what the database chose comes back (no JSON to parse again).
+    RunRecord out;
+    out.id = run.id;
+    out.workspace_id = run.workspace_id;
+    out.agent_id = run.agent_id;
+    out.agent_slug = ReadString(r[0][0]);
+    out.agent_version = run.agent_version;
+    out.status = run.status;
+    out.source = run.source;
+    out.trigger_type = run.trigger_type;
+    out.external_run_id = run.external_run_id;
+    out.input = run.input.is_null() ? nlohmann::json::object() : run.input;
+    out.parent_run_id = run.parent_run_id;
+    out.session_id = run.session_id;
+    out.schedule_id = run.schedule_id;
+    out.last_seq = ReadInt(r[0][1]);
+    out.prompt_variables = run.prompt_variables.is_null() ? nlohmann::json::object() : run.prompt_variables;
+    out.depth = run.depth;
+    out.checkpoint = run.checkpoint;
+    out.created_at = ReadTime(r[0][2]);
+    out.started_at = ReadOptTime(r[0][3]);
+    out.updated_at = out.created_at;
+    out.lease_term = ReadInt(r[0][4]);
+    return out;
 }
 
 std::optional<RunRecord> RunRepo::Get(const std::string& workspace_id, const std::string& run_id) {
@@ -296,11 +392,12 @@ std::optional<ClosedRun> RunRepo::Close(const std::string& workspace_id, const s
             .Add(end.only_agent_id)
             .Add(static_cast<std::int64_t>(end.events.size()))
             .Add(EventRows(end.events))
+            .Add(end.lease_term ? std::optional<std::string>(std::to_string(*end.lease_term)) : std::nullopt)
     );
     if (r.empty()) {
         return std::nullopt;
     }
-    constexpr int kSpend = 31;  // after the run's columns
+    constexpr int kSpend = 33;  // after the run's columns
     return ClosedRun{
         ReadRun(r[0]),
         AgentSpend{ReadString(r[0][kSpend]), ReadOptDouble(r[0][kSpend + 1]), ReadDouble(r[0][kSpend + 2])}};
@@ -331,7 +428,8 @@ bool RunRepo::SaveStep(
     const nlohmann::json& checkpoint,
     std::int64_t step_count,
     const Usage& usage,
-    const std::vector<NewEvent>& events
+    const std::vector<NewEvent>& events,
+    std::int64_t lease_term
 ) {
     const auto r = tx_.Exec(
         kSaveStep,
@@ -347,6 +445,7 @@ bool RunRepo::SaveStep(
             .Add(usage.model)
             .Add(static_cast<std::int64_t>(events.size()))
             .Add(EventRows(events))
+            .Add(lease_term)
     );
     return ReadInt(r[0][0]) == 1;
 }
@@ -373,6 +472,49 @@ std::optional<RunRecord> RunRepo::ClaimQueued(const std::string& owner, int leas
         return std::nullopt;
     }
     return ReadRun(r[0]);
+}
+
+std::vector<std::string> RunRepo::CancelTree(
+    const std::string& workspace_id,
+    const std::string& run_id,
+    const std::string& message,
+    const nlohmann::json& event_payload
+) {
+    std::vector<std::string> out;
+    for (const auto& row :
+         tx_.Exec(kCancelTree, Params().Add(workspace_id).Add(run_id).Add(message).Add(event_payload))) {
+        out.push_back(ReadString(row[0]));
+    }
+    return out;
+}
+
+void RunRepo::NotifyCancelled(const std::vector<std::string>& run_ids) {
+    std::string payload;
+    for (const auto& id : run_ids) {
+        payload.append(payload.empty() ? "" : ",").append(id);
+    }
+    tx_.Exec(kNotifyCancelled, Params().Add(payload));
+}
+
+void RunRepo::RenewLeases(const std::string& owner, int lease_seconds, const std::vector<std::string>& run_ids) {
+    std::string array = "{";
+    for (const auto& id : run_ids) {
+        array.append(array.size() == 1 ? "" : ",").append(id);
+    }
+    array += "}";
+    tx_.Exec(kRenewLeases, Params().Add(owner).Add(lease_seconds).Add(array));
+}
+
+std::int64_t RunRepo::FailOrphanedChildren(const std::string& message) {
+    return ReadInt(tx_.Exec(kFailOrphanedChildren, Params().Add(message))[0][0]);
+}
+
+std::vector<RunRecord> RunRepo::ClaimExpired(const std::string& owner, int lease_seconds, int limit) {
+    std::vector<RunRecord> out;
+    for (const auto& row : tx_.Exec(kClaimExpired, Params().Add(owner).Add(lease_seconds).Add(limit))) {
+        out.push_back(ReadRun(row));
+    }
+    return out;
 }
 
 void RunRepo::NotifyQueued() {

@@ -45,6 +45,8 @@ struct RunRecord {
     std::int64_t depth = 0;
     nlohmann::json checkpoint;  ///< hosted runs: where to continue (null before the first step)
     std::int64_t step_count = 0;
+    std::int64_t lease_term = 0;  ///< bumped each time a server takes the run over: a stale holder cannot write
+    std::int64_t recovery_count = 0;
     core::TimePoint created_at;
     std::optional<core::TimePoint> started_at;
     std::optional<core::TimePoint> ended_at;
@@ -112,6 +114,7 @@ struct RunEnd {
     std::vector<NewEvent> events;              ///< the run's last events (its run_end or error among them)
     const FinalStep* step = nullptr;           ///< hosted runs: the last step's checkpoint and usage
     std::optional<std::string> only_agent_id;  ///< agent keys: the run must be this agent's
+    std::optional<std::int64_t> lease_term;    ///< hosted runs: the run must still be held under this term
 };
 
 struct ClosedRun {
@@ -125,8 +128,12 @@ public:
 
     /// The inserted run (read back in the same statement), or nullopt when a legacy run with the same sdk_run_id
     /// exists. `first_event` (run_start) is stored in the same statement as sequence number 1: one round trip and one
-    /// row version instead of three.
-    std::optional<RunRecord> Insert(const NewRun& run, const std::optional<NewEvent>& first_event = std::nullopt);
+    /// row version instead of three. With `only_if_agent_current`, nothing is inserted (nullopt) unless the agent is
+    /// still hosted, active, not deleted and at run.agent_version: a caller that checked a remembered agent row
+    /// learns in the same statement whether it was stale.
+    std::optional<RunRecord> Insert(
+        const NewRun& run, const std::optional<NewEvent>& first_event = std::nullopt, bool only_if_agent_current = false
+    );
 
     std::optional<RunRecord> Get(const std::string& workspace_id, const std::string& run_id);
 
@@ -153,14 +160,16 @@ public:
     void SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning);
 
     /// A step of a hosted run in one statement: the step's events, the checkpoint to continue from, the step count
-    /// and the step's usage (one new row version of the run). False when the run is no longer open.
+    /// and the step's usage (one new row version of the run). False when the run is no longer running under
+    /// `lease_term` (cancelled, or taken over by another server).
     bool SaveStep(
         const std::string& workspace_id,
         const std::string& run_id,
         const nlohmann::json& checkpoint,
         std::int64_t step_count,
         const Usage& usage,
-        const std::vector<NewEvent>& events
+        const std::vector<NewEvent>& events,
+        std::int64_t lease_term
     );
 
     /// The run and all its descendants (parent_run_id links), parents before children, at most `limit` runs.
@@ -172,6 +181,30 @@ public:
     /// Claims the oldest queued run for `owner` (any workspace: this is the server's worker, not a request):
     /// running, leased for `lease_seconds`. nullopt when none is queued. Concurrent claimers never get the same run.
     std::optional<RunRecord> ClaimQueued(const std::string& owner, int lease_seconds);
+
+    /// Cancels the open runs of the tree under `run_id` (itself included): each gets status cancelled, `message`
+    /// as its error and an `error` event with `event_payload`; their pending pauses end as cancelled. One statement.
+    /// The ids of the runs it cancelled (none when the whole tree was closed already).
+    std::vector<std::string> CancelTree(
+        const std::string& workspace_id,
+        const std::string& run_id,
+        const std::string& message,
+        const nlohmann::json& event_payload
+    );
+
+    /// Announces (at commit) cancelled runs, so the servers executing them stop at once.
+    void NotifyCancelled(const std::vector<std::string>& run_ids);
+
+    /// Extends the leases `owner` holds on these running runs (its heartbeat).
+    void RenewLeases(const std::string& owner, int lease_seconds, const std::vector<std::string>& run_ids);
+
+    /// Child runs started by an agent node or call_agent execute inside their parent: when their lease expired
+    /// (the server died), the parent's recovery runs the node again, so the orphan is failed. How many were.
+    std::int64_t FailOrphanedChildren(const std::string& message);
+
+    /// Takes over at most `limit` running runs whose lease expired (any workspace): a new lease term for `owner`,
+    /// one more recovery, and a run_recovered event. Concurrent claimers never get the same run.
+    std::vector<RunRecord> ClaimExpired(const std::string& owner, int lease_seconds, int limit);
 
     /// Announces (at commit) that a run was queued, so every server's workers look for it.
     void NotifyQueued();

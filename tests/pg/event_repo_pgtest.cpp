@@ -195,7 +195,8 @@ TEST(Tx, ADeferredFlushStatementKeepsItsParametersAndEndsWithItsTransaction) {
                 nlohmann::json{{"note", tricky}},
                 i + 1,
                 Usage{1, 2, 3, 0.5, std::nullopt},
-                {{"step", core::EventLevel::kInfo, {{"note", tricky}}, std::nullopt}}
+                {{"step", core::EventLevel::kInfo, {{"note", tricky}}, std::nullopt}},
+                0
             ));
             EXPECT_EQ(ReadString(tx.ExecRaw("SHOW synchronous_commit")[0][0]), "off");
         });
