@@ -530,6 +530,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
             AddUsage({result.prompt_tokens, result.completion_tokens, result.cost_usd, result.model});
             ctx.progress.messages.push_back({providers::Role::kAssistant, result.text, result.tool_calls, "", ""});
             if (!result.tool_calls.empty()) {
+                // The turn is saved before its calls run: a run recovered in the middle of them runs the same calls
+                // again (same ids, so the same webhook Idempotency-Key), not a new model turn.
+                co_await Save();
                 continue;  // its calls run at the top of the loop
             }
             if (schema != nullptr) {

@@ -1,0 +1,245 @@
+// Durability through the real `agentos serve` process: a paused run survives a restart and completes when resolved
+// on the new server; a server killed with SIGKILL during a model call or a tool call leaves runs that another
+// server takes over when their lease expires and finishes from the last checkpoint (a webhook called again carries
+// the same Idempotency-Key); a server that lost its lease writes nothing more.
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/api_fixture.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/fake_llm_server.hpp"
+#include "tests/support/test_http_server.hpp"
+
+namespace agentos::testing {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+/// One `agentos serve` process on the test database, with a short lease so that recovery is quick.
+class Server {
+public:
+    Server(const std::string& dsn, const std::string& config_path)
+        : process_(
+              {"serve", "--listen", "127.0.0.1:0", "--database-url", dsn, "--config", config_path, "--rate-limit", "0"},
+              {"FAKE_LLM_KEY=sk-test-not-a-real-key"}
+          ) {
+        EXPECT_TRUE(process_.WaitForOutput("listening on", milliseconds(30000))) << process_.Output();
+        std::smatch m;
+        const auto out = process_.Output();
+        if (std::regex_search(out, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"))) {
+            port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+        } else {
+            ADD_FAILURE() << out;
+        }
+    }
+
+    std::uint16_t port() const { return port_; }
+
+    HttpClient Client() const { return HttpClient(port_); }
+
+    int Stop(int signal) { return process_.Stop(signal, milliseconds(15000)); }
+
+    std::string Output() const { return process_.Output(); }
+
+private:
+    ChildProcess process_;
+    std::uint16_t port_ = 0;
+};
+
+class RecoveryTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        AGENTOS_REQUIRE_PG();
+        dsn_ = TestCluster::Get().NewDatabase();
+        config_ = "/tmp/agentos-recovery-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".yaml";
+        std::ofstream(config_) << "runs:\n  lease_seconds: 2\nprovider_retry:\n  max_retries: 0\n";
+        const auto [code, out] = RunAgentos({"keys", "create", "--workspace", "default", "--database-url", dsn_});
+        ASSERT_EQ(code, 0) << out;
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(out, m, std::regex("(aos_ws_[0-9A-Za-z]{36})"))) << out;
+        key_ = m[1];
+    }
+
+    void TearDown() override { std::remove(config_.c_str()); }
+
+    void Define(Server& server, std::string yaml) {
+        for (const auto& [from, to] :
+             {std::pair<std::string, std::string>{"{{LLM}}", llm_.base_url()},
+              std::pair<std::string, std::string>{"{{HOOK}}", hook_.url("/deploy")}}) {
+            for (auto p = yaml.find(from); p != std::string::npos; p = yaml.find(from)) {
+                yaml.replace(p, from.size(), to);
+            }
+        }
+        const auto r = server.Client().Send(
+            "POST", "/api/v1/agents", yaml, {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/yaml"}}
+        );
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+
+    Json WaitFor(Server& server, const std::string& run_id, const std::string& status, seconds limit = seconds(20)) {
+        auto client = server.Client();
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        Json run;
+        do {
+            run = client.Get("/api/v1/runs/" + run_id, key_).Json()["data"];
+            if (run["status"] == status) {
+                break;
+            }
+            std::this_thread::sleep_for(milliseconds(50));
+        } while (std::chrono::steady_clock::now() < deadline);
+        return run;
+    }
+
+    void WaitUntil(const std::function<bool()>& done) {
+        const auto deadline = std::chrono::steady_clock::now() + seconds(15);
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(milliseconds(10));
+        }
+        ASSERT_TRUE(done());
+    }
+
+    Json Events(Server& server, const std::string& run_id) {
+        return server.Client().Get("/api/v1/runs/" + run_id + "/events?limit=1000", key_).Json()["data"]["items"];
+    }
+
+    std::string dsn_;
+    std::string config_;
+    std::string key_;
+    FakeLlmServer llm_;
+    TestHttpServer hook_{[](const RecordedRequest&) {
+        return TestResponse{.body = R"({"deployed": true})"};
+    }};
+};
+
+const char* kDeployer = R"yaml(
+slug: deployer
+model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: FAKE_LLM_KEY }
+tools:
+  - name: deploy
+    parameters: { type: object, properties: { env: { type: string } }, required: [env] }
+    webhook: { url: "{{HOOK}}", timeout_s: 30 }
+    requires_approval: true
+)yaml";
+
+TEST_F(RecoveryTest, APausedRunSurvivesARestartAndCompletesWhenResolved) {
+    std::string run_id;
+    std::string approval_id;
+    {
+        Server first(dsn_, config_);
+        Define(first, kDeployer);
+        llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});
+        const auto r = first.Client().Post("/api/v1/agents/deployer/invoke", Json::object(), key_);
+        ASSERT_EQ(r.status, 202) << r.body;
+        run_id = r.Json()["data"]["run_id"];
+        approval_id = r.Json()["data"]["awaiting_approval"]["approval_id"];
+        EXPECT_EQ(first.Stop(SIGTERM), 0) << first.Output();
+    }
+    Server second(dsn_, config_);
+    llm_.Push({.text = "Deployed after the restart."});
+    const auto r =
+        second.Client().Post("/api/v1/approvals/" + approval_id + "/resolve", {{"decision", "approve"}}, key_);
+    ASSERT_EQ(r.status, 200) << r.body << second.Output();
+    EXPECT_EQ(r.Json()["data"]["run_id"], run_id);
+    EXPECT_EQ(r.Json()["data"]["output"]["content"], "Deployed after the restart.");
+    ASSERT_EQ(hook_.request_count(), 1U);
+    EXPECT_EQ(hook_.requests()[0].Header("idempotency-key"), run_id + ":call_1");
+    // The second model call carried the whole conversation from the checkpoint.
+    ASSERT_EQ(llm_.request_count(), 2U);
+    const auto messages = llm_.requests()[1]["messages"];
+    EXPECT_EQ(messages[messages.size() - 2]["tool_calls"][0]["id"], "call_1");
+    EXPECT_EQ(messages.back()["role"], "tool");
+}
+
+TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAModelCallIsFinishedByAnother) {
+    auto first = std::make_unique<Server>(dsn_, config_);
+    Define(*first, kDeployer);
+    llm_.Push({.text = "never delivered", .delay = milliseconds(60000)});
+    const auto r = first->Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    WaitUntil([&] { return llm_.request_count() == 1; });
+    const auto killed = std::chrono::steady_clock::now();
+    first->Stop(SIGKILL);
+    first.reset();
+
+    llm_.SetDefault({.text = "finished by the second server"});
+    Server second(dsn_, config_);
+    const auto run = WaitFor(second, run_id, "completed");
+    ASSERT_EQ(run["status"], "completed") << run << second.Output();
+    EXPECT_EQ(run["output"]["content"], "finished by the second server");
+    EXPECT_LT(std::chrono::steady_clock::now() - killed, seconds(2 + 5 + 10));  // lease + recovery + start-up slack
+    bool recovered = false;
+    for (const auto& e : Events(second, run_id)) {
+        if (e["type"] == "run_recovered") {
+            recovered = true;
+            EXPECT_EQ(e["payload"]["recovery_count"], 1);
+        }
+    }
+    EXPECT_TRUE(recovered);
+}
+
+TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAToolCallRunsTheCallAgainWithTheSameKey) {
+    auto first = std::make_unique<Server>(dsn_, config_);
+    Define(*first, R"yaml(
+slug: hooker
+model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: FAKE_LLM_KEY }
+tools:
+  - name: deploy
+    parameters: { type: object, properties: { env: { type: string } }, required: [env] }
+    webhook: { url: "{{HOOK}}", timeout_s: 30 }
+)yaml");
+    std::atomic<int> calls{0};
+    hook_.SetHandler([&](const RecordedRequest&) {
+        // The first call is slow: the first server dies while it waits.
+        const auto delay = ++calls == 1 ? milliseconds(3000) : milliseconds(0);
+        return TestResponse{.body = R"({"deployed": true})", .delay = delay};
+    });
+    llm_.Push({.tool_calls = {{.id = "call_7", .name = "deploy", .arguments = {{"env", "prod"}}}}});
+    llm_.SetDefault({.text = "deployed"});
+    const auto r = first->Client().Post("/api/v1/agents/hooker/invoke", {{"background", true}}, key_);
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    WaitUntil([&] { return calls.load() == 1; });
+    first->Stop(SIGKILL);
+    first.reset();
+
+    Server second(dsn_, config_);
+    const auto run = WaitFor(second, run_id, "completed");
+    ASSERT_EQ(run["status"], "completed") << run << second.Output();
+    EXPECT_EQ(run["output"]["content"], "deployed");
+    const auto requests = hook_.requests();
+    ASSERT_GE(requests.size(), 2U);  // at least once: the call in flight ran again
+    EXPECT_EQ(requests[0].Header("idempotency-key"), run_id + ":call_7");
+    EXPECT_EQ(requests.back().Header("idempotency-key"), run_id + ":call_7");
+}
+
+TEST_F(RecoveryTest, ARunRecoveredTooOftenFails) {
+    std::ofstream(config_) << "runs:\n  lease_seconds: 1\n  max_recoveries: 1\nprovider_retry:\n  max_retries: 0\n";
+    llm_.SetDefault({.text = "slow", .delay = milliseconds(60000)});
+    std::string run_id;
+    for (int i = 0; i < 2; ++i) {  // started once, recovered once: both servers die in the model call
+        Server s(dsn_, config_);
+        if (i == 0) {
+            Define(s, kDeployer);
+            const auto r = s.Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
+            ASSERT_EQ(r.status, 202) << r.body;
+            run_id = r.Json()["data"]["run_id"];
+        }
+        const auto want = static_cast<std::size_t>(i + 1);
+        WaitUntil([&] { return llm_.request_count() >= want; });
+        s.Stop(SIGKILL);
+    }
+    Server last(dsn_, config_);
+    const auto run = WaitFor(last, run_id, "failed");
+    ASSERT_EQ(run["status"], "failed") << run << last.Output();
+    EXPECT_EQ(run["error_detail"]["error_type"], "recovery_exhausted");
+}
+
+}  // namespace
+}  // namespace agentos::testing
