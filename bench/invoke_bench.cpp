@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_util.hpp"
+#include "bench/fake_llm.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/core/principal.hpp"
 #include "runtime/run_close.hpp"
@@ -37,90 +38,9 @@ namespace {
 using bench::Cell;
 using bench::Clock;
 using bench::Connection;
+using bench::FakeLlm;
 using bench::Options;
 using Json = nlohmann::json;
-
-constexpr const char* kAnswer =
-    R"({"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,)"
-    R"("message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],)"
-    R"("usage":{"prompt_tokens":24,"completion_tokens":6,"total_tokens":30}})";
-
-/// The fake model: answers every request on a keep-alive connection with kAnswer, at once.
-class FakeLlm {
-public:
-    FakeLlm() {
-        listener_ = socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
-        setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listener_, 512) != 0) {
-            throw std::runtime_error("fake LLM: cannot listen");
-        }
-        socklen_t len = sizeof addr;
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-        std::thread([this] { Accept(); }).detach();  // lives as long as the bench process
-    }
-
-    int port() const { return port_; }
-
-private:
-    void Accept() const {
-        for (;;) {
-            const int fd = accept(listener_, nullptr, nullptr);
-            if (fd < 0) {
-                return;
-            }
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            std::thread([fd] { Serve(fd); }).detach();
-        }
-    }
-
-    static void Serve(int fd) {
-        const std::string body = kAnswer;
-        const std::string response =
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n\r\n" + body;
-        std::string buf;
-        char tmp[65536];
-        for (;;) {
-            std::size_t header_end = std::string::npos;
-            while ((header_end = buf.find("\r\n\r\n")) == std::string::npos) {
-                const ssize_t n = recv(fd, tmp, sizeof tmp, 0);
-                if (n <= 0) {
-                    close(fd);
-                    return;
-                }
-                buf.append(tmp, static_cast<std::size_t>(n));
-            }
-            std::size_t length = 0;
-            for (const char* name : {"Content-Length: ", "content-length: "}) {
-                if (const auto at = buf.find(name); at < header_end) {
-                    length = std::stoul(buf.substr(at + 16));
-                }
-            }
-            while (buf.size() < header_end + 4 + length) {
-                const ssize_t n = recv(fd, tmp, sizeof tmp, 0);
-                if (n <= 0) {
-                    close(fd);
-                    return;
-                }
-                buf.append(tmp, static_cast<std::size_t>(n));
-            }
-            buf.erase(0, header_end + 4 + length);
-            if (send(fd, response.data(), response.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(response.size())) {
-                close(fd);
-                return;
-            }
-        }
-    }
-
-    int listener_ = -1;
-    int port_ = 0;
-};
 
 /// C threads, each with its own keep-alive connection to `port`, posting `body` to `path` for S seconds.
 Cell RunHttp(const Options& o, int port, int concurrency, const std::string& path, const std::string& body) {

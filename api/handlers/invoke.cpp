@@ -4,6 +4,7 @@
 
 #include "api/dto/query_reader.hpp"
 #include "api/handlers/services.hpp"
+#include "api/middleware/idempotency.hpp"
 #include "api/server/router.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
@@ -86,7 +87,7 @@ Response RunAnswer(const engine::InvokeResult& result) {
     });
 }
 
-net::awaitable<Response> Invoke(Services& s, Request& req) {
+net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
     QueryReader(req).Finish();
     const auto body = req.body.empty() ? Json::object() : core::ParseJsonBody(req.body);
     core::ObjectReader r(body, "");
@@ -139,7 +140,7 @@ net::awaitable<Response> Invoke(Services& s, Request& req) {
     co_return RunAnswer(result);
 }
 
-net::awaitable<Response> Resolve(Services& s, Request& req) {
+net::awaitable<Response> ResolveOnce(Services& s, Request& req) {
     QueryReader(req).Finish();
     engine::ResolveRequest in;
     in.approval_id = core::RequireUuid("approvalId", req.Param("approvalId"));
@@ -154,7 +155,7 @@ net::awaitable<Response> Resolve(Services& s, Request& req) {
     co_return RunAnswer(result);
 }
 
-net::awaitable<Response> Respond(Services& s, Request& req) {
+net::awaitable<Response> RespondOnce(Services& s, Request& req) {
     QueryReader(req).Finish();
     engine::RespondRequest in;
     in.request_id = core::RequireUuid("requestId", req.Param("requestId"));
@@ -180,9 +181,16 @@ net::awaitable<Response> Respond(Services& s, Request& req) {
 }  // namespace
 
 void AddInvokeRoutes(Router& router, Services& s) {
-    router.Add("POST", "/api/v1/agents/:agentId/invoke", [&s](Request& req) { return Invoke(s, req); });
-    router.Add("POST", "/api/v1/approvals/:approvalId/resolve", [&s](Request& req) { return Resolve(s, req); });
-    router.Add("POST", "/api/v1/input-requests/:requestId/respond", [&s](Request& req) { return Respond(s, req); });
+    // Each may carry an Idempotency-Key: a retry gets the first answer, and the run is started or resumed once.
+    router.Add("POST", "/api/v1/agents/:agentId/invoke", [&s](Request& req) {
+        return Idempotent(s.pool, req, [&s, &req] { return InvokeOnce(s, req); });
+    });
+    router.Add("POST", "/api/v1/approvals/:approvalId/resolve", [&s](Request& req) {
+        return Idempotent(s.pool, req, [&s, &req] { return ResolveOnce(s, req); });
+    });
+    router.Add("POST", "/api/v1/input-requests/:requestId/respond", [&s](Request& req) {
+        return Idempotent(s.pool, req, [&s, &req] { return RespondOnce(s, req); });
+    });
 }
 
 }  // namespace agentos::api

@@ -5,6 +5,7 @@
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
+#include "api/middleware/idempotency.hpp"
 #include "api/server/router.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
@@ -116,7 +117,7 @@ net::awaitable<Response> GetRun(Services& s, Request& req) {
     co_return Response::Data(data);
 }
 
-net::awaitable<Response> CancelRun(Services& s, Request& req) {
+net::awaitable<Response> CancelRunOnce(Services& s, Request& req) {
     QueryReader(req).Finish();
     const auto run_id = core::RequireUuid("runId", req.Param("runId"));
     if (!req.body.empty()) {
@@ -201,7 +202,9 @@ void AddRunRoutes(Router& router, Services& s) {
     router.Add("GET", "/api/v1/runs/:runId", [&s](Request& req) { return GetRun(s, req); });
     router.Add("GET", "/api/v1/runs/:runId/events", [&s](Request& req) { return ListEvents(s, req); });
     router.Add("GET", "/api/v1/runs/:runId/tree", [&s](Request& req) { return GetTree(s, req); });
-    router.Add("POST", "/api/v1/runs/:runId/cancel", [&s](Request& req) { return CancelRun(s, req); });
+    router.Add("POST", "/api/v1/runs/:runId/cancel", [&s](Request& req) {
+        return Idempotent(s.pool, req, [&s, &req] { return CancelRunOnce(s, req); });
+    });
 }
 
 }  // namespace agentos::api

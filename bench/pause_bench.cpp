@@ -1,0 +1,307 @@
+// Durable pauses and recovery:
+//   1. memory — N runs paused at once (an approval node each): the server's RSS before and after (a paused run lives
+//      only in Postgres, so the server should not grow);
+//   2. resolve — resolving those approvals at concurrency 8, each to the run's completion: resolves/s, p50/p99;
+//   3. recovery — K runs in flight on a second server (`agentos serve`, lease L s) against a model that never
+//      answers them; that server is killed with SIGKILL; the time until a third server has claimed every one of
+//      them (target: under L + 5 s).
+//
+//   agentos_pause_bench --port P --key KEY --dsn DSN --agentos BIN [--server-pid PID] [--runs N]
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "bench/bench_util.hpp"
+#include "bench/fake_llm.hpp"
+#include "runtime/store/pg.hpp"
+#include "runtime/store/pg_pool.hpp"
+
+namespace {
+
+using bench::Clock;
+using bench::Connection;
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr int kLeaseSeconds = 5;
+constexpr int kInFlight = 64;
+
+/// An `agentos serve` child process on the bench's database, its output in a file.
+class Server {
+public:
+    Server(const std::string& binary, const std::string& dsn, const std::string& name) {
+        config_ = "/tmp/agentos-pause-bench-" + name + ".yaml";
+        log_ = "/tmp/agentos-pause-bench-" + name + ".log";
+        std::ofstream(config_) << "runs:\n  lease_seconds: " << kLeaseSeconds << "\n  server_id: " << name
+                               << "\nprovider_retry:\n  max_retries: 0\n";
+        pid_ = fork();
+        if (pid_ == 0) {
+            const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            execl(
+                binary.c_str(),
+                binary.c_str(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                dsn.c_str(),
+                "--config",
+                config_.c_str(),
+                "--rate-limit",
+                "0",
+                "--pool-size",
+                "16",
+                static_cast<char*>(nullptr)
+            );
+            _exit(127);
+        }
+        const auto deadline = Clock::now() + std::chrono::seconds(30);
+        std::smatch m;
+        while (Clock::now() < deadline) {
+            std::ifstream in(log_);
+            const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (std::regex_search(out, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"))) {
+                port_ = std::stoi(m[1]);
+                return;
+            }
+            std::this_thread::sleep_for(milliseconds(50));
+        }
+        throw std::runtime_error("agentos serve did not start: see " + log_);
+    }
+
+    ~Server() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+        std::remove(config_.c_str());
+        std::remove(log_.c_str());
+    }
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    int port() const { return port_; }
+
+    void Kill() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int port_ = 0;
+    std::string config_;
+    std::string log_;
+};
+
+void Define(int port, const std::string& key, const std::string& yaml) {
+    Connection c(port);
+    std::string body;
+    const int status = c.Post("/api/v1/agents", key, yaml, body);
+    if (status != 201) {
+        throw std::runtime_error("cannot define an agent: " + body);
+    }
+}
+
+/// Invokes `agent` `n` times from `concurrency` threads; the approval ids of the paused runs.
+std::vector<std::string> PauseMany(int port, const std::string& key, int n, int concurrency) {
+    std::vector<std::string> ids(static_cast<std::size_t>(n));
+    std::atomic<int> next{0};
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < concurrency; ++t) {
+        threads.emplace_back([&] {
+            Connection c(port);
+            std::string body;
+            for (int i = next++; i < n; i = next++) {
+                const int status = c.Post("/api/v1/agents/bench-approval/invoke", key, "{}", body);
+                const auto j = Json::parse(body, nullptr, false);
+                if (status != 202 || j.is_discarded()) {
+                    ++errors;
+                    continue;
+                }
+                ids[static_cast<std::size_t>(i)] = j["data"]["awaiting_approval"]["approval_id"];
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    if (errors > 0) {
+        throw std::runtime_error(std::to_string(errors.load()) + " invokes did not pause");
+    }
+    return ids;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Own flags first (--agentos, --runs), the shared ones after.
+    std::string binary;
+    int runs = 10000;
+    std::vector<char*> rest{argv[0]};
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (flag == "--agentos" && i + 1 < argc) {
+            binary = argv[++i];
+        } else if (flag == "--runs" && i + 1 < argc) {
+            runs = std::stoi(argv[++i]);
+        } else {
+            rest.push_back(argv[i]);
+        }
+    }
+    const auto parsed = bench::ParseOptions(static_cast<int>(rest.size()), rest.data());
+    if (!parsed || binary.empty()) {
+        std::fprintf(stderr, "also needed: --agentos PATH (the agentos binary)\n");
+        return 2;
+    }
+    const auto& o = *parsed;
+    try {
+        Define(o.port, o.key, R"yaml(
+slug: bench-approval
+model: { provider: mock }
+graph:
+  start: check
+  nodes:
+    check: { type: approval, message: "Go?" }
+    done:  { type: tool, tool: calculator, args: { expression: "6*7" }, output: answer }
+  edges: [[check, done]]
+tools:
+  - use: calculator
+)yaml");
+
+        // 1. memory
+        PauseMany(o.port, o.key, 200, 8);  // warm-up: connections, prepared statements, caches
+        std::this_thread::sleep_for(milliseconds(500));
+        const auto before = bench::Rss(o.server_pid);
+        const auto t0 = Clock::now();
+        auto approvals = PauseMany(o.port, o.key, runs, 16);
+        const double pause_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        std::this_thread::sleep_for(milliseconds(500));
+        const auto after = bench::Rss(o.server_pid);
+        std::printf("\n%-34s %12s\n", "paused runs", "value");
+        std::printf("%-34s %12d\n", "runs paused at once", runs);
+        std::printf("%-34s %12.0f\n", "pauses/s (invoke to 202)", runs / pause_s);
+        std::printf("%-34s %12.1f\n", "server RSS before, MiB", before.first);
+        std::printf("%-34s %12.1f\n", "server RSS after, MiB", after.first);
+        std::printf(
+            "%-34s %12.1f\n", "growth per 1,000 paused runs, KiB", (after.first - before.first) * 1024 / runs * 1000
+        );
+
+        // 2. resolve to completion at concurrency 8
+        const int resolves = std::min<int>(runs, 4000);
+        std::vector<std::vector<double>> lat(8);
+        std::atomic<int> next{0};
+        std::atomic<int> errors{0};
+        const auto r0 = Clock::now();
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                Connection c(o.port);
+                std::string body;
+                for (int i = next++; i < resolves; i = next++) {
+                    const auto s0 = Clock::now();
+                    const int status = c.Post(
+                        "/api/v1/approvals/" + approvals[static_cast<std::size_t>(i)] + "/resolve",
+                        o.key,
+                        R"({"decision":"approve"})",
+                        body
+                    );
+                    lat[static_cast<std::size_t>(t)].push_back(
+                        std::chrono::duration<double, std::milli>(Clock::now() - s0).count()
+                    );
+                    if (status != 200 || body.find("\"completed\"") == std::string::npos) {
+                        ++errors;
+                    }
+                }
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        const auto cell = bench::Summarize(lat, resolves, Clock::now() - r0, 1, errors.load());
+        std::printf("\n%-8s %5s %10s %9s %9s %7s\n", "path", "conc", "runs/s", "p50 ms", "p99 ms", "errors");
+        std::printf(
+            "%-8s %5d %10.0f %9.2f %9.2f %7d\n",
+            "resolve",
+            8,
+            cell.requests_per_s,
+            cell.p50_ms,
+            cell.p99_ms,
+            cell.errors
+        );
+
+        // 3. recovery after SIGKILL
+        bench::FakeLlm llm([](long n) { return n < kInFlight ? milliseconds(600'000) : milliseconds(0); });
+        Server victim(binary, o.dsn, "bench-victim");
+        Define(
+            victim.port(),
+            o.key,
+            "slug: bench-slow\nmodel: { provider: openai_compatible, name: m, base_url: \"http://127.0.0.1:" +
+                std::to_string(llm.port()) + "/v1\" }\n"
+        );
+        std::vector<std::thread> clients;
+        for (int i = 0; i < kInFlight; ++i) {
+            clients.emplace_back([&] {
+                try {
+                    Connection c(victim.port());
+                    std::string body;
+                    c.Post("/api/v1/agents/bench-slow/invoke", o.key, "{}", body);
+                } catch (const std::exception&) {
+                    // the server is killed under it
+                }
+            });
+        }
+        const auto wait_until = Clock::now() + std::chrono::seconds(30);
+        while (llm.requests() < kInFlight && Clock::now() < wait_until) {
+            std::this_thread::sleep_for(milliseconds(10));
+        }
+        if (llm.requests() < kInFlight) {
+            throw std::runtime_error("the runs did not all reach the model");
+        }
+        Server rescuer(binary, o.dsn, "bench-rescuer");
+        agentos::store::PgPool pool(o.dsn, 1);
+        const auto killed = Clock::now();
+        victim.Kill();
+        for (auto& c : clients) {
+            c.join();
+        }
+        std::int64_t left = kInFlight;
+        while (left > 0 && Clock::now() - killed < std::chrono::seconds(60)) {
+            pool.TransactBlocking([&](agentos::store::Tx& tx) {
+                left = agentos::store::ReadInt(tx.ExecRaw(
+                    "SELECT count(*) FROM runs WHERE lease_owner = 'bench-victim' AND status = 'running'"
+                )[0][0]);
+            });
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+        const double recovery_s = std::chrono::duration<double>(Clock::now() - killed).count();
+        pool.Stop();
+        std::printf("\n%-34s %12s\n", "recovery after SIGKILL", "value");
+        std::printf("%-34s %12d\n", "runs in flight on the killed server", kInFlight);
+        std::printf("%-34s %12d\n", "lease, s", kLeaseSeconds);
+        std::printf("%-34s %12.2f\n", "kill to all claimed, s", recovery_s);
+        std::printf("%-34s %12s\n", "target (lease + 5 s)", recovery_s < kLeaseSeconds + 5 ? "met" : "NOT met");
+        if (left > 0) {
+            std::printf("%-34s %12lld\n", "runs never claimed", static_cast<long long>(left));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench failed: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
