@@ -701,11 +701,12 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         }
     }
 
-    /// Takes over runs whose server stopped renewing their lease, and continues them from their checkpoint.
+    /// Takes over runs whose server stopped renewing their lease, and continues them from their checkpoint. Looks
+    /// at least every 2 s, so a run is taken over within its lease and 2 s of its server's death.
     net::awaitable<void> RecoveryLoop() {
         auto self = shared_from_this();
         net::steady_timer& timer = *recovery_timer;
-        while (co_await Sleep(timer, HeartbeatInterval())) {
+        while (co_await Sleep(timer, std::min(HeartbeatInterval(), std::chrono::milliseconds(2000)))) {
             std::vector<store::RunRecord> claimed;
             try {
                 co_await pool.Autocommit([&](store::Tx& tx) {

@@ -44,6 +44,8 @@ public:
 
     int Stop(int signal) { return process_.Stop(signal, milliseconds(15000)); }
 
+    void Signal(int signal) const { process_.Signal(signal); }
+
     std::string Output() const { return process_.Output(); }
 
 private:
@@ -239,6 +241,32 @@ TEST_F(RecoveryTest, ARunRecoveredTooOftenFails) {
     const auto run = WaitFor(last, run_id, "failed");
     ASSERT_EQ(run["status"], "failed") << run << last.Output();
     EXPECT_EQ(run["error_detail"]["error_type"], "recovery_exhausted");
+}
+
+TEST_F(RecoveryTest, AServerThatLostItsLeaseWritesNothingMore) {
+    Server stale(dsn_, config_);
+    Define(stale, kDeployer);
+    // The first server's model call answers after 1 s, but that server is frozen for 5 s meanwhile; its lease (2 s)
+    // passes to the second server, whose own call takes 4 s: when the first thaws, the run is held by another term.
+    llm_.Push({.text = "from the stale server", .delay = milliseconds(1000)});
+    llm_.Push({.text = "from the new holder", .delay = milliseconds(4000)});
+    const auto r = stale.Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    WaitUntil([&] { return llm_.request_count() == 1; });
+    stale.Signal(SIGSTOP);
+    Server holder(dsn_, config_);
+    WaitUntil([&] { return llm_.request_count() == 2; });  // taken over: the node runs again on the holder
+    stale.Signal(SIGCONT);
+    const auto run = WaitFor(holder, run_id, "completed");
+    ASSERT_EQ(run["status"], "completed") << run << holder.Output();
+    EXPECT_EQ(run["output"]["content"], "from the new holder");
+    int ends = 0;
+    for (const auto& e : Events(holder, run_id)) {
+        ends += e["type"] == "run_end" ? 1 : 0;
+    }
+    EXPECT_EQ(ends, 1);
+    EXPECT_EQ(stale.Stop(SIGTERM), 0) << stale.Output();
 }
 
 }  // namespace

@@ -103,6 +103,12 @@ ChildProcess::~ChildProcess() {
     unlink(log_path_.c_str());
 }
 
+void ChildProcess::Signal(int signal) const {
+    if (pid_ > 0) {
+        ::kill(pid_, signal);
+    }
+}
+
 int ChildProcess::Stop(int signal, std::chrono::milliseconds timeout) {
     if (pid_ <= 0) {
         return -1;

@@ -23,6 +23,9 @@ public:
     /// Sends `signal` and waits up to `timeout` for the exit; returns the exit code (-1 on timeout, then killed).
     int Stop(int signal, std::chrono::milliseconds timeout);
 
+    /// Sends `signal` without waiting (SIGSTOP / SIGCONT).
+    void Signal(int signal) const;
+
     /// Everything the child printed so far.
     std::string Output() const;
 
