@@ -723,34 +723,21 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             for (auto& run : claimed) {
                 spdlog::warn("run {}: its lease expired; continuing it here (recovery {})", run.id, run.recovery_count);
                 if (run.recovery_count > options.max_recoveries) {
-                    co_await FailExhausted(run);
+                    // A named awaitable: g++ 12 mishandles copies into coroutine parameters inside co_await.
+                    auto fail = FailTaken(
+                        run.workspace_id,
+                        run.id,
+                        run.lease_term,
+                        "recovery_exhausted",
+                        "the run was recovered " + std::to_string(run.recovery_count - 1) +
+                            " times after its server stopped; it is not tried again"
+                    );
+                    co_await std::move(fail);
                     continue;
                 }
                 auto task = ContinueTaken(std::move(run), {});
                 net::co_spawn(net::make_strand(ioc->get_executor()), std::move(task), [](const std::exception_ptr&) {});
             }
-        }
-    }
-
-    net::awaitable<void> FailExhausted(const store::RunRecord& run) {
-        const std::string message = "the run was recovered " + std::to_string(run.recovery_count - 1) +
-                                    " times after its server stopped; it is not tried again";
-        try {
-            co_await pool.Autocommit([&](store::Tx& tx) {
-                store::RunEnd end;
-                end.status = core::RunStatus::kFailed;
-                end.error_message = message;
-                end.error_detail = Json{{"error_type", "recovery_exhausted"}};
-                end.events = {
-                    {"error",
-                     core::EventLevel::kError,
-                     {{"error_type", "recovery_exhausted"}, {"error_message", message}},
-                     clock.Now()}};
-                end.lease_term = run.lease_term;
-                CloseOpenRun(tx, run.workspace_id, run.id, end);
-            });
-        } catch (const std::exception& e) {
-            spdlog::error("run {}: cannot close it: {}", run.id, e.what());
         }
     }
 
@@ -839,6 +826,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     net::awaitable<void> ContinueTaken(store::RunRecord run, std::function<void()> on_end) {
         const std::string id = run.id;
         const std::string workspace_id = run.workspace_id;
+        const std::int64_t lease_term = run.lease_term;
         std::optional<std::string> unstartable;
         try {
             std::shared_ptr<const spec::AgentSpec> spec;
@@ -859,30 +847,39 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             unstartable = e.what();
         }
         if (unstartable) {
-            co_await FailUnstartable(workspace_id, id, *unstartable);
+            auto fail = FailTaken(workspace_id, id, lease_term, "Error", *unstartable);
+            co_await std::move(fail);
         }
         if (on_end) {
             on_end();
         }
     }
 
-    /// Ends a claimed run whose definition cannot run, with an error event, so that it does not stay running.
-    net::awaitable<void> FailUnstartable(std::string workspace_id, std::string run_id, std::string message) {
+    /// Ends a run this server took (under `lease_term`) as failed, with its error event: a run that cannot go on
+    /// must not stay running.
+    net::awaitable<void> FailTaken(
+        std::string workspace_id,
+        std::string run_id,
+        std::int64_t lease_term,
+        std::string error_type,
+        std::string message
+    ) {
         try {
             co_await pool.Autocommit([&](store::Tx& tx) {
                 store::RunEnd end;
                 end.status = core::RunStatus::kFailed;
                 end.error_message = message;
-                end.error_detail = Json{{"error_type", "Error"}};
+                end.error_detail = Json{{"error_type", error_type}};
                 end.events = {
                     {"error",
                      core::EventLevel::kError,
-                     {{"error_type", "Error"}, {"error_message", message}},
+                     {{"error_type", error_type}, {"error_message", message}},
                      clock.Now()}};
-                CloseOpenRun(tx, workspace_id, run_id, end);  // nullopt: closed already, which stands
+                end.lease_term = lease_term;
+                CloseOpenRun(tx, workspace_id, run_id, end);  // nullopt: closed or taken meanwhile, which stands
             });
         } catch (const std::exception& e) {
-            spdlog::error("background run {}: cannot close it: {}", run_id, e.what());
+            spdlog::error("run {}: cannot close it: {}", run_id, e.what());
         }
     }
 

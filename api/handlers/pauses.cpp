@@ -1,13 +1,13 @@
 // Reading the pauses of hosted runs: approvals and input requests, listed, counted and read one by one. Answering
 // them (resolve, respond) resumes a run and lives with invoke.
 
+#include "api/dto/agent_scope.hpp"
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
 #include "api/server/router.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
-#include "runtime/store/agent_repo.hpp"
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg_pool.hpp"
 
@@ -33,25 +33,6 @@ Json PauseData(const PauseKind& k, const store::PauseRecord& p) {
     return k.kind == std::string_view("approval") ? ApprovalJson(p) : InputRequestJson(p);
 }
 
-/// Filters common to the list and the count: status, agent (an agent key sees only its own).
-store::PauseFilter ReadFilter(store::Tx& tx, const core::Principal& who, const std::optional<std::string>& agent_ref) {
-    store::PauseFilter f;
-    if (agent_ref) {
-        const auto agent = store::AgentRepo(tx).Get(who.workspace_id, *agent_ref);
-        if (!agent) {
-            throw Error::NotFound("agent " + *agent_ref);
-        }
-        f.agent_id = agent->id;
-    }
-    if (who.IsAgentKey()) {
-        if (f.agent_id && f.agent_id != who.agent_id) {
-            throw Error(core::ErrorCode::kForbidden, "this agent key belongs to another agent");
-        }
-        f.agent_id = who.agent_id;
-    }
-    return f;
-}
-
 net::awaitable<Response> List(Services& s, Request& req, const PauseKind& k) {
     QueryReader q(req);
     const auto status = q.Enum("status", k.statuses);
@@ -63,7 +44,8 @@ net::awaitable<Response> List(Services& s, Request& req, const PauseKind& k) {
     const auto& who = req.Who();
     std::vector<store::PauseRecord> pauses;
     co_await s.pool.Autocommit([&](store::Tx& tx) {
-        auto f = ReadFilter(tx, who, agent_ref);
+        store::PauseFilter f;
+        f.agent_id = AgentScope(tx, who, agent_ref);
         f.kind = k.kind;
         f.status = status;
         f.run_id = run_id;
@@ -87,8 +69,8 @@ net::awaitable<Response> Count(Services& s, Request& req, const PauseKind& k) {
     const auto& who = req.Who();
     std::int64_t count = 0;
     co_await s.pool.Autocommit([&](store::Tx& tx) {
-        const auto f = ReadFilter(tx, who, agent_ref);
-        for (const auto& [kind, n] : store::PauseRepo(tx).Count(who.workspace_id, status, f.agent_id)) {
+        const auto agent_id = AgentScope(tx, who, agent_ref);
+        for (const auto& [kind, n] : store::PauseRepo(tx).Count(who.workspace_id, status, agent_id)) {
             if (kind == k.kind) {
                 count = n;
             }

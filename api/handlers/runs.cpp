@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "api/dto/agent_scope.hpp"
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
@@ -51,19 +52,7 @@ net::awaitable<Response> ListRuns(Services& s, Request& req) {
     const auto& who = req.Who();
     std::vector<store::RunRecord> runs;
     co_await s.pool.Transact([&](store::Tx& tx) {
-        if (agent_ref) {
-            const auto agent = store::AgentRepo(tx).Get(who.workspace_id, *agent_ref);
-            if (!agent) {
-                throw Error::NotFound("agent " + *agent_ref);
-            }
-            f.agent_id = agent->id;
-        }
-        if (who.IsAgentKey()) {
-            if (f.agent_id && f.agent_id != who.agent_id) {
-                throw Error(core::ErrorCode::kForbidden, "this agent key belongs to another agent");
-            }
-            f.agent_id = who.agent_id;
-        }
+        f.agent_id = AgentScope(tx, who, agent_ref);
         runs = store::RunRepo(tx).List(who.workspace_id, f);
     });
     const auto next = TrimPage(runs, limit);

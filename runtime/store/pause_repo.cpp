@@ -1,5 +1,6 @@
 #include "runtime/store/pause_repo.hpp"
 
+#include "runtime/store/event_rows_sql.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/run_repo.hpp"
 
@@ -23,11 +24,7 @@ WITH r AS (
   WHERE workspace_id = $1::uuid AND id = $2::uuid AND lease_term = $3::bigint AND status = 'running'
   RETURNING id, workspace_id, agent_id, last_seq
 ), ins AS (
-  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
-  SELECT r.id, r.last_seq - $11::bigint + e.ord, r.workspace_id, e.type, e.level, coalesce(e.payload, '{}'::jsonb),
-         coalesce(e.occurred_at, now())
-  FROM r, ROWS FROM (jsonb_to_recordset($12::jsonb) AS (type text, level text, payload jsonb, occurred_at timestamptz))
-          WITH ORDINALITY AS e(type, level, payload, occurred_at, ord)
+  )sql" AGENTOS_INSERT_EVENT_ROWS("$11", "$12") R"sql(
 ), p AS (
   INSERT INTO pauses (id, workspace_id, run_id, agent_id, kind, status, point, node_name, tool_name, tool_call_id,
                       arguments, arguments_hash, message, question, options, timeout_at, on_timeout, default_answer)

@@ -1,5 +1,6 @@
 #include "runtime/store/run_repo.hpp"
 
+#include "runtime/store/event_rows_sql.hpp"
 #include "runtime/store/pg.hpp"
 
 namespace agentos::store {
@@ -71,11 +72,7 @@ WITH r AS (
     AND ($16::bigint IS NULL OR lease_term = $16::bigint) AND status NOT IN ('completed', 'failed', 'cancelled')
   RETURNING *
 ), ins AS (
-  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
-  SELECT r.id, r.last_seq - $14::bigint + e.ord, r.workspace_id, e.type, e.level, coalesce(e.payload, '{}'::jsonb),
-         coalesce(e.occurred_at, now())
-  FROM r, ROWS FROM (jsonb_to_recordset($15::jsonb) AS (type text, level text, payload jsonb, occurred_at timestamptz))
-          WITH ORDINALITY AS e(type, level, payload, occurred_at, ord)
+  )sql" AGENTOS_INSERT_EVENT_ROWS("$14", "$15") R"sql(
 ), month AS (
   SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS m
 ), cost AS (
@@ -109,11 +106,7 @@ WITH r AS (
   WHERE workspace_id = $1::uuid AND id = $2::uuid AND lease_term = $12::bigint AND status = 'running'
   RETURNING id, workspace_id, last_seq
 ), ins AS (
-  INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
-  SELECT r.id, r.last_seq - $10::bigint + e.ord, r.workspace_id, e.type, e.level, coalesce(e.payload, '{}'::jsonb),
-         coalesce(e.occurred_at, now())
-  FROM r, ROWS FROM (jsonb_to_recordset($11::jsonb) AS (type text, level text, payload jsonb, occurred_at timestamptz))
-          WITH ORDINALITY AS e(type, level, payload, occurred_at, ord)
+  )sql" AGENTOS_INSERT_EVENT_ROWS("$10", "$11") R"sql(
 )
 SELECT count(*) FROM r)sql"};
 

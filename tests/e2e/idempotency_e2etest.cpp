@@ -23,7 +23,7 @@ protected:
             1
         );
         ApiTest::SetUp();
-        std::string yaml = R"yaml(
+        const std::string yaml = R"yaml(
 slug: deployer
 model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: FAKE_LLM_KEY }
 tools:
@@ -33,12 +33,7 @@ tools:
     requires_approval: true
   - use: ask_human
 )yaml";
-        yaml.replace(yaml.find("{{LLM}}"), 7, llm_.base_url());
-        yaml.replace(yaml.find("{{HOOK}}"), 8, hook_.url("/deploy"));
-        const auto r = client().Send(
-            "POST", "/api/v1/agents", yaml, {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/yaml"}}
-        );
-        ASSERT_EQ(r.status, 201) << r.body;
+        DefineAgent(client(), key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
     }
 
     HttpResult Post(

@@ -30,18 +30,8 @@ protected:
     }
 
     /// Creates an agent from YAML; `{{LLM}}` becomes the fake model's base URL, `{{HOOK}}` the webhook's URL.
-    void Define(std::string yaml) {
-        for (const auto& [from, to] :
-             {std::pair<std::string, std::string>{"{{LLM}}", llm_.base_url()},
-              std::pair<std::string, std::string>{"{{HOOK}}", hook_.url("/deploy")}}) {
-            for (auto p = yaml.find(from); p != std::string::npos; p = yaml.find(from)) {
-                yaml.replace(p, from.size(), to);
-            }
-        }
-        const auto r = client().Send(
-            "POST", "/api/v1/agents", yaml, {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/yaml"}}
-        );
-        ASSERT_EQ(r.status, 201) << r.body << "\n" << yaml;
+    void Define(const std::string& yaml) {
+        DefineAgent(client(), key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
     }
 
     HttpResult Invoke(const std::string& agent, const Json& body = Json::object()) {

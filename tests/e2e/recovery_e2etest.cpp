@@ -70,18 +70,9 @@ protected:
 
     void TearDown() override { std::remove(config_.c_str()); }
 
-    void Define(Server& server, std::string yaml) {
-        for (const auto& [from, to] :
-             {std::pair<std::string, std::string>{"{{LLM}}", llm_.base_url()},
-              std::pair<std::string, std::string>{"{{HOOK}}", hook_.url("/deploy")}}) {
-            for (auto p = yaml.find(from); p != std::string::npos; p = yaml.find(from)) {
-                yaml.replace(p, from.size(), to);
-            }
-        }
-        const auto r = server.Client().Send(
-            "POST", "/api/v1/agents", yaml, {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/yaml"}}
-        );
-        ASSERT_EQ(r.status, 201) << r.body;
+    void Define(Server& server, const std::string& yaml) {
+        auto client = server.Client();
+        DefineAgent(client, key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
     }
 
     Json WaitFor(Server& server, const std::string& run_id, const std::string& status, seconds limit = seconds(20)) {

@@ -46,6 +46,24 @@ protected:
     std::string key_;
 };
 
+/// Creates an agent from YAML through `client`, after replacing each placeholder of `substitutions` (e.g. {{LLM}}).
+inline void DefineAgent(
+    HttpClient& client,
+    const std::string& key,
+    std::string yaml,
+    const std::vector<std::pair<std::string, std::string>>& substitutions = {}
+) {
+    for (const auto& [from, to] : substitutions) {
+        for (auto p = yaml.find(from); p != std::string::npos; p = yaml.find(from)) {
+            yaml.replace(p, from.size(), to);
+        }
+    }
+    const auto r = client.Send(
+        "POST", "/api/v1/agents", yaml, {{"Authorization", "Bearer " + key}, {"Content-Type", "application/yaml"}}
+    );
+    ASSERT_EQ(r.status, 201) << r.body << "\n" << yaml;
+}
+
 /// Expects a 4xx/5xx envelope with `code`, and — when given — a message containing `fragment`.
 inline void ExpectError(const HttpResult& r, int status, const std::string& code, const std::string& fragment = "") {
     EXPECT_EQ(r.status, status) << r.body;
