@@ -19,6 +19,7 @@
 #include "runtime/run_close.hpp"
 #include "runtime/run_registry.hpp"
 #include "runtime/store/agent_repo.hpp"
+#include "runtime/store/idempotency_repo.hpp"
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
@@ -686,7 +687,16 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     net::awaitable<void> HeartbeatLoop() {
         auto self = shared_from_this();
         net::steady_timer& timer = *heartbeat_timer;
+        auto housekeeping = std::chrono::steady_clock::now();
         while (co_await Sleep(timer, HeartbeatInterval())) {
+            if (std::chrono::steady_clock::now() >= housekeeping) {
+                housekeeping = std::chrono::steady_clock::now() + std::chrono::hours(1);
+                try {  // Idempotency-Keys are kept 24 hours; any server may drop the older ones
+                    co_await pool.Autocommit([](store::Tx& tx) { store::IdempotencyRepo(tx).Expire(); });
+                } catch (const std::exception& e) {
+                    spdlog::warn("expiring idempotency keys: {}", e.what());
+                }
+            }
             const auto ids = registry.Ids();
             if (ids.empty()) {
                 continue;

@@ -447,6 +447,68 @@ graph:
     EXPECT_EQ(failed["error_detail"]["error_type"], "InputTimeout");
 }
 
+TEST_F(PauseTest, ADeadlineRacingResolvesHasOneWinner) {
+    Define(R"yaml(
+slug: racer
+model:
+  provider: mock
+  script:
+    - tool_call: { name: deploy, args: { env: prod } }
+    - text: "done"
+tools:
+  - name: deploy
+    parameters: { type: object, properties: { env: { type: string } }, required: [env] }
+    webhook: { url: "{{HOOK}}" }
+    requires_approval: true
+    approval: { timeout_s: 1, on_timeout: approve }
+)yaml");
+    const auto r = Invoke("racer");
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    const std::string approval_id = r.Json()["data"]["awaiting_approval"]["approval_id"];
+    std::this_thread::sleep_for(milliseconds(950));  // resolves from just before to just after the deadline
+    std::atomic<int> won{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&, i] {
+            std::this_thread::sleep_for(milliseconds(15 * i));
+            HttpClient c(app_->port());
+            if (c.Post("/api/v1/approvals/" + approval_id + "/resolve", {{"decision", "approve"}}, key_).status ==
+                200) {
+                ++won;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_LE(won.load(), 1);
+    EXPECT_EQ(WaitFor(run_id, "completed")["status"], "completed");
+    int answers = 0;
+    for (const auto& e : Events(run_id)) {
+        answers += e["type"] == "human_input_received" ? 1 : 0;
+    }
+    EXPECT_EQ(answers, 1);  // the deadline or one resolve: never both
+    EXPECT_EQ(hook_.request_count(), 1U);
+    const auto approval = client().Get("/api/v1/approvals/" + approval_id, key_).Json()["data"];
+    EXPECT_EQ(approval["status"], won.load() == 1 ? "approved" : "expired");
+}
+
+TEST_F(PauseTest, ACancelRightAfterABackgroundInvokeStopsTheRunBeforeItStarts) {
+    Define(kDeployer);
+    llm_.SetDefault({.text = "should not run", .delay = milliseconds(200)});
+    const auto r = Invoke("deployer", {{"background", true}});
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    const auto cancelled = client().Post("/api/v1/runs/" + run_id + "/cancel", Json::object(), key_);
+    ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+    std::this_thread::sleep_for(milliseconds(600));
+    const auto run = Run(run_id);
+    EXPECT_EQ(run["status"], "cancelled");
+    EXPECT_TRUE(run["output"].is_null());
+    EXPECT_EQ(Events(run_id).back()["payload"]["error_type"], "Cancelled");
+}
+
 TEST_F(PauseTest, CancelStopsARunDuringItsModelCall) {
     Define(kDeployer);
     llm_.Push({.text = "too late", .delay = milliseconds(5000)});
