@@ -1,6 +1,6 @@
 // Durable pauses and recovery:
-//   1. memory — N runs paused at once (an approval node each): the server's RSS before and after (a paused run lives
-//      only in Postgres, so the server should not grow);
+//   1. memory — N runs paused at once (an approval node each): the server's RSS before and after, and after N more
+//      (a paused run lives only in Postgres, so the server should not grow with the number paused);
 //   2. resolve — resolving those approvals at concurrency 8, each to the run's completion: resolves/s, p50/p99;
 //   3. recovery — K runs in flight on a second server (`agentos serve`, lease L s) against a model that never
 //      answers them; that server is killed with SIGKILL; the time until a third server has claimed every one of
@@ -193,13 +193,21 @@ tools:
         const double pause_s = std::chrono::duration<double>(Clock::now() - t0).count();
         std::this_thread::sleep_for(milliseconds(500));
         const auto after = bench::Rss(o.server_pid);
+        // As many again: memory that paused runs held would grow again; allocator warm-up does not.
+        PauseMany(o.port, o.key, runs, 16);
+        std::this_thread::sleep_for(milliseconds(500));
+        const auto again = bench::Rss(o.server_pid);
         std::printf("\n%-34s %12s\n", "paused runs", "value");
         std::printf("%-34s %12d\n", "runs paused at once", runs);
         std::printf("%-34s %12.0f\n", "pauses/s (invoke to 202)", runs / pause_s);
         std::printf("%-34s %12.1f\n", "server RSS before, MiB", before.first);
         std::printf("%-34s %12.1f\n", "server RSS after, MiB", after.first);
         std::printf(
-            "%-34s %12.1f\n", "growth per 1,000 paused runs, KiB", (after.first - before.first) * 1024 / runs * 1000
+            "%-34s %12.1f\n", "first batch, KiB per 1,000 runs", (after.first - before.first) * 1024 / runs * 1000
+        );
+        std::printf("%-34s %12.1f\n", "after as many again paused, MiB", again.first);
+        std::printf(
+            "%-34s %12.1f\n", "second batch, KiB per 1,000 runs", (again.first - after.first) * 1024 / runs * 1000
         );
 
         // 2. resolve to completion at concurrency 8

@@ -146,6 +146,12 @@ struct Executor::Impl : tools::ChildRunLauncher {
         return it == ctx.answers.end() ? nullptr : &it->second;
     }
 
+    /// Where a tool call is in the run: the model turn it came from and its id. A model may reuse call ids from turn to
+    /// turn (local servers often send call_0 every time): an answer given for one turn must never approve another.
+    std::string CallPoint(const providers::ToolCall& call) const {
+        return "tool:" + std::to_string(ctx.progress.model_calls) + ":" + call.id;
+    }
+
     /// Where a pause node is in the run: its name and the step count on arrival (a node in a loop pauses anew).
     std::string NodePoint(const spec::NodeSpec& node) const {
         return "node:" + node.name + ":" + std::to_string(ctx.progress.steps);
@@ -286,7 +292,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         Json arguments = call.arguments;
         Json approval_id = nullptr;
         if (spec.requires_approval) {
-            const auto* answer = Answer("tool:" + call.id);
+            const auto* answer = Answer(CallPoint(call));
             if (answer == nullptr) {
                 throw PauseHere{ToolApproval(spec, call)};
             }
@@ -353,7 +359,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
     store::NewPause ToolApproval(const spec::ToolSpec& spec, const providers::ToolCall& call) const {
         store::NewPause p;
         p.kind = "approval";
-        p.point = "tool:" + call.id;
+        p.point = CallPoint(call);
         p.tool_name = spec.name;
         p.tool_call_id = call.id;
         p.arguments = call.arguments;
@@ -366,7 +372,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
 
     /// The ask_human tool: pauses for a person's answer, which becomes the tool's result.
     tools::ToolOutcome AskHuman(const providers::ToolCall& call) {
-        const auto* answer = Answer("tool:" + call.id);
+        const auto* answer = Answer(CallPoint(call));
         if (answer == nullptr) {
             const auto q = call.arguments.find("question");
             if (q == call.arguments.end() || !q->is_string() || q->get<std::string>().empty()) {
@@ -375,7 +381,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
             }
             store::NewPause p;
             p.kind = "input";
-            p.point = "tool:" + call.id;
+            p.point = CallPoint(call);
             p.tool_name = "ask_human";
             p.tool_call_id = call.id;
             p.question = q->get<std::string>();

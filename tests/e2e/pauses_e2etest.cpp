@@ -220,6 +220,26 @@ TEST_F(PauseTest, SeveralApprovalsInOneModelTurnPauseOneAfterTheOther) {
     EXPECT_EQ(messages[messages.size() - 1]["tool_call_id"], "call_b");
 }
 
+TEST_F(PauseTest, AnApprovalNeverCoversALaterTurnThatReusesTheCallId) {
+    Define(kDeployer);
+    // Some models (local servers) send the same call id every turn.
+    llm_.Push({.tool_calls = {{.id = "call_0", .name = "deploy", .arguments = {{"env", "staging"}}}}});
+    llm_.Push({.tool_calls = {{.id = "call_0", .name = "deploy", .arguments = {{"env", "prod"}}}}});
+    llm_.Push({.text = "done"});
+    auto r = Invoke("deployer");
+    ASSERT_EQ(r.status, 202) << r.body;
+    r = Resolve(r.Json()["data"]["awaiting_approval"]["approval_id"], {{"decision", "approve"}});
+    ASSERT_EQ(r.status, 202) << r.body;  // the second turn's call waits for its own approval
+    EXPECT_EQ(r.Json()["data"]["status"], "awaiting_approval");
+    ASSERT_EQ(hook_.request_count(), 1U);
+    EXPECT_EQ(Json::parse(hook_.requests()[0].body)["args"]["env"], "staging");
+    const std::string second = r.Json()["data"]["awaiting_approval"]["approval_id"];
+    EXPECT_EQ(client().Get("/api/v1/approvals/" + second, key_).Json()["data"]["arguments"]["env"], "prod");
+    r = Resolve(second, {{"decision", "reject"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(hook_.request_count(), 1U);  // prod was never deployed
+}
+
 TEST_F(PauseTest, ConcurrentResolutionsHaveExactlyOneWinner) {
     Define(kDeployer);
     llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});
