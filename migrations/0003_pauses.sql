@@ -10,7 +10,7 @@ CREATE TABLE pauses (
     kind           text NOT NULL CHECK (kind IN ('approval', 'input')),
     status         text NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'answered', 'expired',
                                                    'cancelled')),
-    -- where in the run it paused: 'tool:<model turn>:<tool_call_id>' or 'node:<name>:<step>'; a resumed run finds its
+    -- where in the run it paused: 'tool:<model turn>:<place>:<call id>' or 'node:<name>:<step>'; a resumed run finds its
     -- answer here
     point          text NOT NULL,
     node_name      text,

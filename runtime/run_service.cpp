@@ -261,10 +261,11 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         const std::map<std::string, std::string>& variables,
         std::int64_t depth,
         bool queued,
-        bool only_if_current = false
+        bool only_if_current = false,
+        std::string run_id = core::NewUuidV7()
     ) {
         store::NewRun run;
-        run.id = core::NewUuidV7();
+        run.id = std::move(run_id);
         run.workspace_id = agent.workspace_id;
         run.agent_id = agent.id;
         run.agent_version = agent.current_version;
@@ -398,26 +399,34 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         }
     }
 
-    /// Starts executing `run` as its own task on `executor` (default: a new strand). Cancel interrupts it.
+    /// A registered handle for an execution of `run_id` on `executor`. Registered before the statement that lets the
+    /// execution begin commits, so that a cancel committed right after it always finds the execution.
+    std::shared_ptr<RunHandle> Register(const std::string& run_id, net::any_io_executor executor) {
+        auto handle = std::make_shared<RunHandle>();
+        handle->executor = std::move(executor);
+        handle->signal = std::make_shared<net::cancellation_signal>();
+        registry.Add(run_id, handle);
+        return handle;
+    }
+
+    net::any_io_executor NewStrand() const { return net::make_strand(ioc->get_executor()); }
+
+    /// Starts executing `run` as its own task under `handle` (from Register). Cancel interrupts it.
     void Launch(
         store::RunRecord run,
         std::shared_ptr<const spec::AgentSpec> spec,
         Answers answers,
         std::shared_ptr<Completion> done,
-        std::function<void()> on_end = {},
-        std::optional<net::any_io_executor> executor = std::nullopt
+        std::function<void()> on_end,
+        std::shared_ptr<RunHandle> handle
     ) {
-        auto handle = std::make_shared<RunHandle>();
-        handle->executor = executor ? *executor : net::any_io_executor(net::make_strand(ioc->get_executor()));
-        handle->signal = std::make_shared<net::cancellation_signal>();
-        registry.Add(run.id, handle);
         auto slot = handle->signal->slot();
+        auto executor = handle->executor;
         auto task = ExecuteAndSignal(
             std::move(run), std::move(spec), std::move(answers), handle, std::move(done), std::move(on_end)
         );
-        net::co_spawn(
-            handle->executor, std::move(task), net::bind_cancellation_slot(slot, [handle](const std::exception_ptr&) {})
-        );
+        net::co_spawn(executor, std::move(task), net::bind_cancellation_slot(slot, [handle](const std::exception_ptr&) {
+                      }));
     }
 
     /// Checks the request against `agent` and inserts the run. With `remembered` (a row from RememberedAgents),
@@ -427,7 +436,8 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         const core::Principal& who,
         const store::AgentRecord& agent,
         const InvokeRequest& req,
-        bool from_memory
+        bool from_memory,
+        const std::string& run_id
     ) {
         CheckInvocable(who, agent);
         const auto spec = Definition(tx, agent);
@@ -458,11 +468,30 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
                 );
             }
         }
-        return Insert(tx, agent, spec, req, variables, depth, req.background, from_memory);
+        return Insert(tx, agent, spec, req, variables, depth, req.background, from_memory, run_id);
     }
 
     net::awaitable<InvokeResult> Invoke(core::Principal who, InvokeRequest req) {
         std::optional<Started> started;
+        const std::string run_id = core::NewUuidV7();
+        // On the request's own strand: the run is still its own task (the request only waits on it), and its start
+        // and end need no hop to another thread.
+        // (The executor as a named local: g++ 12 miscompiles co_await inside ?:.)
+        const auto executor = co_await net::this_coro::executor;
+        const auto handle = req.background ? nullptr : Register(run_id, executor);
+
+        struct Unregister {
+            RunRegistry& registry;
+            const std::string& id;
+            std::shared_ptr<RunHandle> handle;
+
+            ~Unregister() {
+                if (handle) {
+                    registry.Remove(id, handle.get());
+                }
+            }
+        } unregister_on_error{registry, run_id, handle};
+
         // Autocommit: the reads check the request, then one statement inserts the run with its run_start (and, for
         // a queued run, one more announces it). Nothing is written before the checks pass. An agent invoked before
         // is checked from memory and confirmed by the insert itself, which saves the agent read.
@@ -470,7 +499,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             started.reset();
             if (auto agent = remembered.Find(who.workspace_id, req.agent_ref)) {
                 try {
-                    started = Start(tx, who, *agent, req, true);
+                    started = Start(tx, who, *agent, req, true, run_id);
                 } catch (const Error&) {
                     started.reset();  // the remembered row may be stale: the database decides below
                 }
@@ -481,7 +510,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             }
             const auto agent = VisibleAgent(tx, who, req.agent_ref);
             remembered.Remember(who.workspace_id, req.agent_ref, agent);
-            started = Start(tx, who, agent, req, false);
+            started = Start(tx, who, agent, req, false, run_id);
         });
         InvokeResult result;
         result.run_id = started->run.id;
@@ -490,9 +519,8 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             co_return result;
         }
         auto done = std::make_shared<Completion>();
-        // On the request's own strand: the run is still its own task (the request only waits on it), and its start
-        // and end need no hop to another thread.
-        Launch(std::move(started->run), std::move(started->spec), {}, done, {}, co_await net::this_coro::executor);
+        unregister_on_error.handle = nullptr;  // the execution owns its registration from here
+        Launch(std::move(started->run), std::move(started->spec), {}, done, {}, handle);
         result.outcome = co_await done->Wait();
         co_return result;
     }
@@ -537,6 +565,27 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             throw;
         }
         registry.Remove(child_id, handle.get());
+        if (child.outcome.pause) {
+            // A parent does not wait for a paused child yet: the child is ended, so that its pause is not answered
+            // later for a result nobody takes. The parent's node fails with why.
+            co_await pool.Transact([&](store::Tx& tx) {
+                const std::string message = "its parent run cannot wait for a paused child run";
+                store::RunRepo runs(tx);
+                const auto ended = runs.CancelTree(
+                    parent.run.workspace_id,
+                    child_id,
+                    message,
+                    Json{{"error_type", "Cancelled"}, {"error_message", message}}
+                );
+                if (!ended.empty()) {
+                    runs.NotifyCancelled(ended);
+                }
+            });
+            child.outcome.status = core::RunStatus::kCancelled;
+            child.outcome.error_message =
+                "it paused for a person (" + child.outcome.pause->kind + "), and a parent cannot wait for that yet";
+            child.outcome.pause.reset();
+        }
         co_return child;
     }
 
@@ -556,34 +605,52 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         std::optional<store::RunRecord> run;
         std::shared_ptr<const spec::AgentSpec> spec;
         Answers answers;
-        co_await pool.Transact([&](store::Tx& tx) {
-            store::PauseRepo pauses(tx);
-            const auto pause = pauses.Get(who.workspace_id, id);
-            if (!pause || pause->kind != kind) {
-                throw Error::NotFound(noun + " " + id);
+        const auto executor = co_await net::this_coro::executor;
+        std::shared_ptr<RunHandle> handle;
+        std::string handle_id;
+        std::exception_ptr failure;
+        try {
+            co_await pool.Transact([&](store::Tx& tx) {
+                store::PauseRepo pauses(tx);
+                const auto pause = pauses.Get(who.workspace_id, id);
+                if (!pause || pause->kind != kind) {
+                    throw Error::NotFound(noun + " " + id);
+                }
+                RequireAgentAccess(who, pause->agent_id);
+                if (pause->status != "pending") {
+                    throw Error::Conflict(noun + " " + id + " is already " + pause->status + "; it takes one answer");
+                }
+                check(*pause);
+                if (!handle) {  // before the answer commits: a cancel right after it finds this execution
+                    handle_id = pause->run_id;
+                    handle = Register(handle_id, executor);
+                }
+                // The deciding statement: only a pending pause is answered, so of concurrent answers one wins.
+                const auto resumed =
+                    pauses.Answer(who.workspace_id, id, kind, answer, options.server_id, options.lease_seconds);
+                if (!resumed) {
+                    throw Error::Conflict(noun + " " + id + " was answered meanwhile; it takes one answer");
+                }
+                if (!resumed->run_resumed) {
+                    throw Error::Conflict("run " + pause->run_id + " is no longer paused");  // rolls the answer back
+                }
+                run = store::RunRepo(tx).Get(who.workspace_id, pause->run_id);
+                spec = DefinitionOf(tx, *run);
+                answers = ByPoint(pauses.Answered(who.workspace_id, pause->run_id));
+            });
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) {
+            if (handle) {
+                registry.Remove(handle_id, handle.get());
             }
-            RequireAgentAccess(who, pause->agent_id);
-            if (pause->status != "pending") {
-                throw Error::Conflict(noun + " " + id + " is already " + pause->status + "; it takes one answer");
-            }
-            check(*pause);
-            // The deciding statement: only a pending pause is answered, so of concurrent answers one wins.
-            const auto resumed =
-                pauses.Answer(who.workspace_id, id, kind, answer, options.server_id, options.lease_seconds);
-            if (!resumed) {
-                throw Error::Conflict(noun + " " + id + " was answered meanwhile; it takes one answer");
-            }
-            if (!resumed->run_resumed) {
-                throw Error::Conflict("run " + pause->run_id + " is no longer paused");  // rolls the answer back
-            }
-            run = store::RunRepo(tx).Get(who.workspace_id, pause->run_id);
-            spec = DefinitionOf(tx, *run);
-            answers = ByPoint(pauses.Answered(who.workspace_id, pause->run_id));
-        });
+            std::rethrow_exception(failure);
+        }
         InvokeResult result;
         result.run_id = run->id;
         auto done = std::make_shared<Completion>();
-        Launch(std::move(*run), std::move(spec), std::move(answers), done, {}, co_await net::this_coro::executor);
+        Launch(std::move(*run), std::move(spec), std::move(answers), done, {}, handle);
         result.outcome = co_await done->Wait();
         co_return result;
     }
@@ -724,7 +791,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
                     runs.FailOrphanedChildren(
                         "the server running its parent stopped; the parent runs this step again when it is recovered"
                     );
-                    claimed = runs.ClaimExpired(options.server_id, options.lease_seconds, 16);
+                    claimed = runs.ClaimExpired(options.server_id, options.lease_seconds, 16, registry.Ids());
                 });
             } catch (const std::exception& e) {
                 spdlog::warn("recovering runs: {}", e.what());
@@ -838,15 +905,25 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         const std::string workspace_id = run.workspace_id;
         const std::int64_t lease_term = run.lease_term;
         std::optional<std::string> unstartable;
+        // Registered before the run is read again: a cancel committed after the read finds this execution, one
+        // committed before it is seen by the read.
+        const auto handle = Register(id, NewStrand());
         try {
             std::shared_ptr<const spec::AgentSpec> spec;
             Answers answers;
+            bool still_ours = false;
             co_await pool.Autocommit([&](store::Tx& tx) {
-                spec = DefinitionOf(tx, run);
-                answers = ByPoint(store::PauseRepo(tx).Answered(run.workspace_id, run.id));
+                const auto now = store::RunRepo(tx).Get(run.workspace_id, run.id);
+                still_ours = now && now->status == core::RunStatus::kRunning && now->lease_term == lease_term;
+                if (still_ours) {
+                    spec = DefinitionOf(tx, run);
+                    answers = ByPoint(store::PauseRepo(tx).Answered(run.workspace_id, run.id));
+                }
             });
-            Launch(std::move(run), std::move(spec), std::move(answers), nullptr, on_end);
-            co_return;
+            if (still_ours) {
+                Launch(std::move(run), std::move(spec), std::move(answers), nullptr, on_end, handle);
+                co_return;
+            }
         } catch (const core::Error& e) {
             spdlog::error("run {} cannot continue: {}", id, e.what());
             if (e.code() != core::ErrorCode::kUnavailable) {
@@ -856,6 +933,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             spdlog::error("run {} cannot continue: {}", id, e.what());
             unstartable = e.what();
         }
+        registry.Remove(id, handle.get());
         if (unstartable) {
             auto fail = FailTaken(workspace_id, id, lease_term, "Error", *unstartable);
             co_await std::move(fail);

@@ -36,7 +36,9 @@ net::awaitable<Response> Idempotent(
     }
     const std::string key = CheckedKey(*header);
     const std::string workspace_id = req.Who().workspace_id;
-    const std::string hash = core::HexEncode(core::Sha256(req.method + " " + req.target + "\n" + req.body));
+    // The key holder is part of the request: another key of the workspace never gets this key's answers.
+    const std::string hash =
+        core::HexEncode(core::Sha256(req.Who().key_id + "\n" + req.method + " " + req.target + "\n" + req.body));
 
     // Claim the key, or wait for the first request's answer.
     std::chrono::milliseconds wait{10};

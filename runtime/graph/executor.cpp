@@ -146,10 +146,11 @@ struct Executor::Impl : tools::ChildRunLauncher {
         return it == ctx.answers.end() ? nullptr : &it->second;
     }
 
-    /// Where a tool call is in the run: the model turn it came from and its id. A model may reuse call ids from turn to
-    /// turn (local servers often send call_0 every time): an answer given for one turn must never approve another.
-    std::string CallPoint(const providers::ToolCall& call) const {
-        return "tool:" + std::to_string(ctx.progress.model_calls) + ":" + call.id;
+    /// Where a tool call is in the run: the model turn it came from, its place in that turn, and its id. A model may
+    /// reuse call ids (local servers often send call_0 every time, or none): an answer given for one call must never
+    /// approve another.
+    std::string CallPoint(const providers::ToolCall& call, std::size_t index) const {
+        return "tool:" + std::to_string(ctx.progress.model_calls) + ":" + std::to_string(index) + ":" + call.id;
     }
 
     /// Where a pause node is in the run: its name and the step count on arrival (a node in a loop pauses anew).
@@ -266,10 +267,11 @@ struct Executor::Impl : tools::ChildRunLauncher {
 
     // --- tools --------------------------------------------------------------------------------------------------
 
-    net::awaitable<tools::ToolOutcome> CallTool(const providers::ToolCall& call) {
+    /// `index`: the call's place in its model turn (0 for a tool node).
+    net::awaitable<tools::ToolOutcome> CallTool(const providers::ToolCall& call, std::size_t index = 0) {
         const auto* declared = ctx.spec->FindTool(call.name);
         if (declared != nullptr && declared->builtin == "ask_human") {
-            co_return AskHuman(call);
+            co_return AskHuman(call, index);
         }
         const auto it = tools.find(call.name);
         if (it == tools.end()) {
@@ -292,9 +294,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
         Json arguments = call.arguments;
         Json approval_id = nullptr;
         if (spec.requires_approval) {
-            const auto* answer = Answer(CallPoint(call));
+            const auto* answer = Answer(CallPoint(call, index));
             if (answer == nullptr) {
-                throw PauseHere{ToolApproval(spec, call)};
+                throw PauseHere{ToolApproval(spec, call, index)};
             }
             approval_id = answer->id;
             arguments = answer->arguments;  // exactly what was approved, never a later model output
@@ -356,10 +358,10 @@ struct Executor::Impl : tools::ChildRunLauncher {
         Event("tool_call", std::move(end), outcome.is_error ? core::EventLevel::kWarn : core::EventLevel::kInfo);
     }
 
-    store::NewPause ToolApproval(const spec::ToolSpec& spec, const providers::ToolCall& call) const {
+    store::NewPause ToolApproval(const spec::ToolSpec& spec, const providers::ToolCall& call, std::size_t index) const {
         store::NewPause p;
         p.kind = "approval";
-        p.point = CallPoint(call);
+        p.point = CallPoint(call, index);
         p.tool_name = spec.name;
         p.tool_call_id = call.id;
         p.arguments = call.arguments;
@@ -371,8 +373,8 @@ struct Executor::Impl : tools::ChildRunLauncher {
     }
 
     /// The ask_human tool: pauses for a person's answer, which becomes the tool's result.
-    tools::ToolOutcome AskHuman(const providers::ToolCall& call) {
-        const auto* answer = Answer(CallPoint(call));
+    tools::ToolOutcome AskHuman(const providers::ToolCall& call, std::size_t index) {
+        const auto* answer = Answer(CallPoint(call, index));
         if (answer == nullptr) {
             const auto q = call.arguments.find("question");
             if (q == call.arguments.end() || !q->is_string() || q->get<std::string>().empty()) {
@@ -381,7 +383,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
             }
             store::NewPause p;
             p.kind = "input";
-            p.point = CallPoint(call);
+            p.point = CallPoint(call, index);
             p.tool_name = "ask_human";
             p.tool_call_id = call.id;
             p.question = q->get<std::string>();
@@ -439,8 +441,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
         return system;
     }
 
-    /// The tool calls of the conversation's last model turn that have no result yet.
-    std::vector<providers::ToolCall> PendingToolCalls() const {
+    /// The tool calls of the conversation's last model turn that have no result yet, and the place in the turn of
+    /// the first of them.
+    std::pair<std::size_t, std::vector<providers::ToolCall>> PendingToolCalls() const {
         const auto& m = ctx.progress.messages;
         std::size_t results = 0;
         for (std::size_t i = m.size(); i-- > 0;) {
@@ -451,7 +454,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
             if (m[i].role != providers::Role::kAssistant || m[i].tool_calls.size() <= results) {
                 return {};
             }
-            return {m[i].tool_calls.begin() + static_cast<std::ptrdiff_t>(results), m[i].tool_calls.end()};
+            return {results, {m[i].tool_calls.begin() + static_cast<std::ptrdiff_t>(results), m[i].tool_calls.end()}};
         }
         return {};
     }
@@ -477,9 +480,11 @@ struct Executor::Impl : tools::ChildRunLauncher {
         for (;;) {
             // The calls of the last model turn that have no result yet run first: a turn's calls, then the next
             // call of the model. A run resumed after a pause in the middle of a turn continues with the rest.
-            if (const auto pending = PendingToolCalls(); !pending.empty()) {
-                for (const auto& call : pending) {
-                    const auto outcome = co_await CallTool(call);
+            const auto pending = PendingToolCalls();
+            if (!pending.second.empty()) {
+                for (std::size_t k = 0; k < pending.second.size(); ++k) {
+                    const auto& call = pending.second[k];
+                    const auto outcome = co_await CallTool(call, pending.first + k);
                     ctx.progress.messages.push_back(
                         {providers::Role::kTool,
                          outcome.output.is_string() ? outcome.output.get<std::string>() : outcome.output.dump(),

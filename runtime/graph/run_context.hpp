@@ -53,8 +53,8 @@ struct RunContext {
     RunTotals totals;                     ///< the run's totals so far (children included)
     RunTotals unsaved;                    ///< usage not yet written
     std::vector<store::NewEvent> events;  ///< events not yet written
-    /// The answered pauses of the run by point ("tool:<model turn>:<call id>", "node:<name>:<step>"): a resumed run
-    /// takes its answer from here where it paused.
+    /// The answered pauses of the run by point ("tool:<model turn>:<place>:<call id>", "node:<name>:<step>"): a resumed
+    /// run takes its answer from here where it paused.
     std::map<std::string, store::PauseRecord> answers;
     /// Set when the run is cancelled: it stops at the next await point.
     std::shared_ptr<const std::atomic<bool>> cancelled;

@@ -25,7 +25,7 @@ struct PauseRecord {
     std::string agent_slug;
     std::string kind;    ///< approval | input
     std::string status;  ///< pending | approved | rejected | answered | expired | cancelled
-    std::string point;   ///< where the run paused: "tool:<model turn>:<call id>" or "node:<name>:<step>"
+    std::string point;   ///< where the run paused: "tool:<model turn>:<place>:<call id>" or "node:<name>:<step>"
     std::optional<std::string> node_name;
     std::optional<std::string> tool_name;
     std::optional<std::string> tool_call_id;

@@ -73,6 +73,10 @@ WITH r AS (
   RETURNING *
 ), ins AS (
   )sql" AGENTOS_INSERT_EVENT_ROWS("$14", "$15") R"sql(
+), ended_pauses AS (
+  -- a run that ends ends its pending pauses (they answer 409 from then on)
+  UPDATE pauses SET status = 'cancelled', resolved_at = now() FROM r
+  WHERE pauses.run_id = r.id AND pauses.status = 'pending'
 ), month AS (
   SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS m
 ), cost AS (
@@ -186,6 +190,7 @@ SELECT count(*) FROM r)sql"};
 constexpr Query kClaimExpired{"run_claim_expired", R"sql(
 WITH next AS (
   SELECT id FROM runs WHERE status = 'running' AND lease_expires_at < now() AND trigger_type <> 'agent'
+    AND id <> ALL($4::uuid[])
   ORDER BY lease_expires_at FOR UPDATE SKIP LOCKED LIMIT $3::int
 ), r AS (
   UPDATE runs SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::int),
@@ -208,6 +213,15 @@ constexpr Query kSetBudgetWarning{"run_set_budget_warning", R"sql(
 UPDATE runs SET budget_warning = $3 WHERE workspace_id = $1::uuid AND id = $2::uuid)sql"};
 
 #undef RUN_COLUMNS
+
+/// A uuid[] parameter in text form.
+std::string UuidArray(const std::vector<std::string>& ids) {
+    std::string array = "{";
+    for (const auto& id : ids) {
+        array.append(array.size() == 1 ? "" : ",").append(id);
+    }
+    return array + "}";
+}
 
 RunRecord ReadRun(const pqxx::row& row) {
     RunRecord r;
@@ -482,29 +496,32 @@ std::vector<std::string> RunRepo::CancelTree(
 }
 
 void RunRepo::NotifyCancelled(const std::vector<std::string>& run_ids) {
-    std::string payload;
-    for (const auto& id : run_ids) {
-        payload.append(payload.empty() ? "" : ",").append(id);
+    // A NOTIFY payload is under 8000 bytes: 100 ids (3,700 bytes) a notification.
+    constexpr std::size_t kIdsPerNotification = 100;
+    for (std::size_t from = 0; from < run_ids.size(); from += kIdsPerNotification) {
+        std::string payload;
+        for (std::size_t i = from; i < std::min(run_ids.size(), from + kIdsPerNotification); ++i) {
+            payload.append(payload.empty() ? "" : ",").append(run_ids[i]);
+        }
+        tx_.Exec(kNotifyCancelled, Params().Add(payload));
     }
-    tx_.Exec(kNotifyCancelled, Params().Add(payload));
 }
 
 void RunRepo::RenewLeases(const std::string& owner, int lease_seconds, const std::vector<std::string>& run_ids) {
-    std::string array = "{";
-    for (const auto& id : run_ids) {
-        array.append(array.size() == 1 ? "" : ",").append(id);
-    }
-    array += "}";
-    tx_.Exec(kRenewLeases, Params().Add(owner).Add(lease_seconds).Add(array));
+    tx_.Exec(kRenewLeases, Params().Add(owner).Add(lease_seconds).Add(UuidArray(run_ids)));
 }
 
 std::int64_t RunRepo::FailOrphanedChildren(const std::string& message) {
     return ReadInt(tx_.Exec(kFailOrphanedChildren, Params().Add(message))[0][0]);
 }
 
-std::vector<RunRecord> RunRepo::ClaimExpired(const std::string& owner, int lease_seconds, int limit) {
+std::vector<RunRecord> RunRepo::ClaimExpired(
+    const std::string& owner, int lease_seconds, int limit, const std::vector<std::string>& executing_here
+) {
     std::vector<RunRecord> out;
-    for (const auto& row : tx_.Exec(kClaimExpired, Params().Add(owner).Add(lease_seconds).Add(limit))) {
+    const auto r =
+        tx_.Exec(kClaimExpired, Params().Add(owner).Add(lease_seconds).Add(limit).Add(UuidArray(executing_here)));
+    for (const auto& row : r) {
         out.push_back(ReadRun(row));
     }
     return out;

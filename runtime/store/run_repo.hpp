@@ -202,9 +202,12 @@ public:
     /// (the server died), the parent's recovery runs the node again, so the orphan is failed. How many were.
     std::int64_t FailOrphanedChildren(const std::string& message);
 
-    /// Takes over at most `limit` running runs whose lease expired (any workspace): a new lease term for `owner`,
-    /// one more recovery, and a run_recovered event. Concurrent claimers never get the same run.
-    std::vector<RunRecord> ClaimExpired(const std::string& owner, int lease_seconds, int limit);
+    /// Takes over at most `limit` running runs whose lease expired (any workspace), except those `executing_here`
+    /// (alive, only late in renewing): a new lease term for `owner`, one more recovery, and a run_recovered event.
+    /// Concurrent claimers never get the same run.
+    std::vector<RunRecord> ClaimExpired(
+        const std::string& owner, int lease_seconds, int limit, const std::vector<std::string>& executing_here
+    );
 
     /// Announces (at commit) that a run was queued, so every server's workers look for it.
     void NotifyQueued();

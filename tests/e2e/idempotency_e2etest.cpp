@@ -78,6 +78,15 @@ TEST_F(IdempotencyTest, ARetriedInvokeGetsTheFirstAnswerAndStartsNoSecondRun) {
     );
     llm_.Push({.text = "twice"});
     EXPECT_EQ(Post("/api/v1/agents/deployer/invoke", body, "key-2").Json()["data"]["output"]["content"], "twice");
+    // Another key of the same workspace never gets this key's answer.
+    const auto second_key = app_->WorkspaceKey("default");
+    const auto other_holder = client().Send(
+        "POST",
+        "/api/v1/agents/deployer/invoke",
+        body.dump(),
+        {{"Authorization", "Bearer " + second_key}, {"Idempotency-Key", "key-1"}}
+    );
+    ExpectError(other_holder, 409, "CONFLICT", "another request");
     // Keys are per workspace.
     const auto other = app_->WorkspaceKey("other");
     const auto r = client().Send(

@@ -240,6 +240,68 @@ TEST_F(PauseTest, AnApprovalNeverCoversALaterTurnThatReusesTheCallId) {
     EXPECT_EQ(hook_.request_count(), 1U);  // prod was never deployed
 }
 
+TEST_F(PauseTest, TwoCallsOfOneTurnWithTheSameIdEachNeedTheirOwnApproval) {
+    Define(kDeployer);
+    llm_.Push(
+        {.tool_calls =
+             {{.id = "dup", .name = "deploy", .arguments = {{"env", "staging"}}},
+              {.id = "dup", .name = "deploy", .arguments = {{"env", "prod"}}}}}
+    );
+    llm_.Push({.text = "done"});
+    auto r = Invoke("deployer");
+    ASSERT_EQ(r.status, 202) << r.body;
+    r = Resolve(r.Json()["data"]["awaiting_approval"]["approval_id"], {{"decision", "approve"}});
+    ASSERT_EQ(r.status, 202) << r.body;  // not approved by the first call's answer
+    const std::string second = r.Json()["data"]["awaiting_approval"]["approval_id"];
+    EXPECT_EQ(client().Get("/api/v1/approvals/" + second, key_).Json()["data"]["arguments"]["env"], "prod");
+    r = Resolve(second, {{"decision", "reject"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(hook_.request_count(), 1U);
+    EXPECT_EQ(Json::parse(hook_.requests()[0].body)["args"]["env"], "staging");
+}
+
+TEST_F(PauseTest, ARunClosedThroughIngestEndsItsPendingPause) {
+    Define(kDeployer);
+    llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});
+    const auto r = Invoke("deployer");
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    const std::string approval_id = r.Json()["data"]["awaiting_approval"]["approval_id"];
+    const auto failed =
+        client().Post("/api/ingest/v1/run/fail", {{"run_id", run_id}, {"error_message", "given up"}}, key_);
+    ASSERT_EQ(failed.status, 200) << failed.body;
+    EXPECT_EQ(client().Get("/api/v1/approvals/" + approval_id, key_).Json()["data"]["status"], "cancelled");
+    ExpectError(Resolve(approval_id, {{"decision", "approve"}}), 409, "CONFLICT");
+    EXPECT_EQ(hook_.request_count(), 0U);
+}
+
+TEST_F(PauseTest, AChildRunThatPausesIsEndedAndFailsItsParentsNode) {
+    Define(R"yaml(
+slug: careful-child
+model: { provider: mock }
+graph:
+  start: check
+  nodes:
+    check: { type: approval, message: "May I?" }
+)yaml");
+    Define(R"yaml(
+slug: hasty-parent
+model: { provider: mock }
+graph:
+  start: delegate
+  nodes:
+    delegate: { type: agent, agent: careful-child, input: { message: "go" } }
+)yaml");
+    const auto r = Invoke("hasty-parent");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["data"]["status"], "failed");
+    EXPECT_EQ(r.Json()["data"]["error_type"], "ChildRunFailed");
+    const auto children = Run(r.Json()["data"]["run_id"])["child_runs"];
+    ASSERT_EQ(children.size(), 1U);
+    EXPECT_EQ(children[0]["status"], "cancelled");
+    EXPECT_EQ(client().Get("/api/v1/approvals/count?status=pending", key_).Json()["data"]["count"], 0);
+}
+
 TEST_F(PauseTest, ConcurrentResolutionsHaveExactlyOneWinner) {
     Define(kDeployer);
     llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});
