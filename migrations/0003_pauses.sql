@@ -35,6 +35,7 @@ CREATE TABLE pauses (
 );
 
 CREATE INDEX pauses_pending ON pauses (workspace_id, kind, id) WHERE status = 'pending';
+CREATE INDEX pauses_run_pending ON pauses (run_id) WHERE status = 'pending';
 CREATE INDEX pauses_deadline ON pauses (timeout_at) WHERE status = 'pending' AND timeout_at IS NOT NULL;
 
 -- Idempotency-Key: the first answer to a request, replayed to its retries (same key, same request) for a day.

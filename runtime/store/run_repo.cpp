@@ -74,11 +74,10 @@ WITH r AS (
 ), ins AS (
   )sql" AGENTOS_INSERT_EVENT_ROWS("$14", "$15") R"sql(
 ), ended_pauses AS (
-  -- a run that ends ends its pending pauses (they answer 409 from then on); by the parameter, not a join with r,
-  -- so that the plan is an index lookup whatever the table's statistics say
+  -- a run that ends ends its pending pauses (they answer 409 from then on). By the run id alone (r is the
+  -- workspace's run): a workspace condition here lets the planner pick the workspace's whole pending index.
   UPDATE pauses SET status = 'cancelled', resolved_at = now()
-  WHERE pauses.workspace_id = $1::uuid AND pauses.run_id = $2::uuid AND pauses.status = 'pending'
-    AND EXISTS (SELECT 1 FROM r)
+  WHERE pauses.run_id = $2::uuid AND pauses.status = 'pending' AND EXISTS (SELECT 1 FROM r)
 ), month AS (
   SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS m
 ), cost AS (
