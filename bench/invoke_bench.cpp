@@ -108,6 +108,7 @@ void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, c
             {"step", core::EventLevel::kInfo, step_end, std::nullopt},
             {"run_end", core::EventLevel::kInfo, {{"output", output}}, std::nullopt}};
         end.step = &step;
+        end.end_pauses = false;  // as the executor's close
         engine::CloseOpenRun(tx, workspace_id, run_id, end);
     });
 }

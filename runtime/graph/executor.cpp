@@ -804,6 +804,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         end.events = std::move(events);
         end.step = &step;
         end.lease_term = ctx.run.lease_term;
+        end.end_pauses = false;  // this run is running: it has no pending pause
         std::optional<engine::CloseResult> closed;
         std::optional<core::RunStatus> now_status;
         co_await deps.pool.Autocommit([&](store::Tx& tx) {

@@ -77,7 +77,7 @@ WITH r AS (
   -- a run that ends ends its pending pauses (they answer 409 from then on). By the run id alone (r is the
   -- workspace's run): a workspace condition here lets the planner pick the workspace's whole pending index.
   UPDATE pauses SET status = 'cancelled', resolved_at = now()
-  WHERE pauses.run_id = $2::uuid AND pauses.status = 'pending' AND EXISTS (SELECT 1 FROM r)
+  WHERE $17::bool AND pauses.run_id = $2::uuid AND pauses.status = 'pending' AND EXISTS (SELECT 1 FROM r)
 ), month AS (
   SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS m
 ), cost AS (
@@ -401,6 +401,7 @@ std::optional<ClosedRun> RunRepo::Close(const std::string& workspace_id, const s
             .Add(static_cast<std::int64_t>(end.events.size()))
             .Add(EventRows(end.events))
             .Add(end.lease_term ? std::optional<std::string>(std::to_string(*end.lease_term)) : std::nullopt)
+            .Add(end.end_pauses)
     );
     if (r.empty()) {
         return std::nullopt;

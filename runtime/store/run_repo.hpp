@@ -115,6 +115,9 @@ struct RunEnd {
     const FinalStep* step = nullptr;           ///< hosted runs: the last step's checkpoint and usage
     std::optional<std::string> only_agent_id;  ///< agent keys: the run must be this agent's
     std::optional<std::int64_t> lease_term;    ///< hosted runs: the run must still be held under this term
+    /// End the run's pending pauses too. The executor's own close skips it: a running run has none (an answer moves
+    /// the pause and the run in one statement).
+    bool end_pauses = true;
 };
 
 struct ClosedRun {
