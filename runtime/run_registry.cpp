@@ -47,9 +47,4 @@ void RunRegistry::Cancel(const std::vector<std::string>& run_ids) {
     }
 }
 
-std::size_t RunRegistry::size() const {
-    const std::lock_guard lock(mutex_);
-    return runs_.size();
-}
-
 }  // namespace agentos::engine

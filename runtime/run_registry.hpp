@@ -34,8 +34,6 @@ public:
     /// Marks these runs cancelled and interrupts the executions they belong to. Ids not executing here are skipped.
     void Cancel(const std::vector<std::string>& run_ids);
 
-    std::size_t size() const;
-
 private:
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<RunHandle>> runs_;

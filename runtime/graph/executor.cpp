@@ -616,12 +616,8 @@ struct Executor::Impl : tools::ChildRunLauncher {
             case spec::NodeType::kApproval: {
                 const auto* answer = Answer(NodePoint(node));
                 if (answer == nullptr) {
-                    store::NewPause p;
-                    p.kind = "approval";
-                    p.point = NodePoint(node);
-                    p.node_name = node.name;
+                    auto p = NodePause(node, "approval");
                     p.message = Render(node.message, "graph.nodes." + node.name + ".message");
-                    p.timeout_s = node.timeout_s;
                     p.on_timeout = node.on_timeout;
                     throw PauseHere{std::move(p)};
                 }
@@ -643,15 +639,11 @@ struct Executor::Impl : tools::ChildRunLauncher {
             case spec::NodeType::kInput: {
                 const auto* answer = Answer(NodePoint(node));
                 if (answer == nullptr) {
-                    store::NewPause p;
-                    p.kind = "input";
-                    p.point = NodePoint(node);
-                    p.node_name = node.name;
+                    auto p = NodePause(node, "input");
                     p.question = Render(node.question, "graph.nodes." + node.name + ".question");
                     if (!node.options.empty()) {
                         p.options = node.options;
                     }
-                    p.timeout_s = node.timeout_s;
                     if (node.default_answer) {
                         p.default_answer = *node.default_answer;
                     }
@@ -668,6 +660,16 @@ struct Executor::Impl : tools::ChildRunLauncher {
             }
         }
         co_return Json(nullptr);
+    }
+
+    /// What an approval or input node pauses with, before its kind's own fields.
+    store::NewPause NodePause(const spec::NodeSpec& node, std::string kind) const {
+        store::NewPause p;
+        p.kind = std::move(kind);
+        p.point = NodePoint(node);
+        p.node_name = node.name;
+        p.timeout_s = node.timeout_s;
+        return p;
     }
 
     std::optional<std::string> Next(const spec::NodeSpec& node, const Json& result) const {

@@ -52,18 +52,8 @@ protected:
 
     Json Run(const std::string& run_id) { return client().Get("/api/v1/runs/" + run_id, key_).Json()["data"]; }
 
-    /// Polls the run until its status is `status` (or 15 s pass); returns the run.
     Json WaitFor(const std::string& run_id, const std::string& status) {
-        const auto deadline = std::chrono::steady_clock::now() + seconds(15);
-        Json run;
-        do {
-            run = Run(run_id);
-            if (run["status"] == status) {
-                break;
-            }
-            std::this_thread::sleep_for(milliseconds(20));
-        } while (std::chrono::steady_clock::now() < deadline);
-        return run;
+        return WaitForRunStatus(client(), key_, run_id, status);
     }
 
     static std::vector<std::string> Types(const Json& events) {
@@ -720,6 +710,15 @@ TEST_F(PauseTest, BadAnswersAreRefusedAndChangeNothing) {
     const auto agent_key = app_->AgentKey("default", "someone-else");
     ExpectError(Resolve(approval_id, {{"decision", "approve"}}, agent_key), 403, "FORBIDDEN");
     ExpectError(client().Get("/api/v1/approvals?status=bogus", key_), 400, "VALIDATION_ERROR", "status");
+    ExpectError(client().Get("/api/v1/approvals/count?status=answered", key_), 400, "VALIDATION_ERROR", "status");
+    ExpectError(client().Get("/api/v1/approvals?agent_id=nobody", key_), 404, "NOT_FOUND", "nobody");
+    ExpectError(client().Get("/api/v1/approvals?run_id=42", key_), 400, "VALIDATION_ERROR", "run_id");
+    ExpectError(client().Get("/api/v1/approvals?limit=0", key_), 400, "VALIDATION_ERROR", "limit");
+    ExpectError(client().Get("/api/v1/approvals?sort=new", key_), 400, "VALIDATION_ERROR");
+    ExpectError(client().Get("/api/v1/approvals/not-a-uuid", key_), 400, "VALIDATION_ERROR", "approvalId");
+    ExpectError(client().Get("/api/v1/input-requests?status=approved", key_), 400, "VALIDATION_ERROR", "status");
+    ExpectError(client().Get("/api/v1/input-requests/" + approval_id, key_), 404, "NOT_FOUND");
+    ExpectError(client().Get("/api/v1/approvals?agent_id=deployer", agent_key), 403, "FORBIDDEN");
     // Cancel: unknown, malformed, with fields.
     ExpectError(client().PostRaw("/api/v1/runs/" + unknown + "/cancel", "", key_), 404, "NOT_FOUND");
     ExpectError(client().PostRaw("/api/v1/runs/x/cancel", "", key_), 400, "VALIDATION_ERROR", "runId");

@@ -75,18 +75,9 @@ protected:
         DefineAgent(client, key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
     }
 
-    Json WaitFor(Server& server, const std::string& run_id, const std::string& status, seconds limit = seconds(20)) {
+    Json WaitFor(Server& server, const std::string& run_id, const std::string& status) {
         auto client = server.Client();
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        Json run;
-        do {
-            run = client.Get("/api/v1/runs/" + run_id, key_).Json()["data"];
-            if (run["status"] == status) {
-                break;
-            }
-            std::this_thread::sleep_for(milliseconds(50));
-        } while (std::chrono::steady_clock::now() < deadline);
-        return run;
+        return WaitForRunStatus(client, key_, run_id, status);
     }
 
     void WaitUntil(const std::function<bool()>& done) {

@@ -2,7 +2,9 @@
 /// The fixture of API tests: a real server on a fresh database, a keep-alive client, a workspace key, and a few
 /// steps most tests need (an agent, a started run).
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +64,26 @@ inline void DefineAgent(
         "POST", "/api/v1/agents", yaml, {{"Authorization", "Bearer " + key}, {"Content-Type", "application/yaml"}}
     );
     ASSERT_EQ(r.status, 201) << r.body << "\n" << yaml;
+}
+
+/// Polls GET /api/v1/runs/:id through `client` until the run's status is `status` or `limit` passes; the run.
+inline nlohmann::json WaitForRunStatus(
+    HttpClient& client,
+    const std::string& key,
+    const std::string& run_id,
+    const std::string& status,
+    std::chrono::seconds limit = std::chrono::seconds(20)
+) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    nlohmann::json run;
+    do {
+        run = client.Get("/api/v1/runs/" + run_id, key).Json()["data"];
+        if (run["status"] == status) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return run;
 }
 
 /// Expects a 4xx/5xx envelope with `code`, and — when given — a message containing `fragment`.
