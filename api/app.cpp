@@ -12,10 +12,13 @@
 #include "api/middleware/auth.hpp"
 #include "api/middleware/pipeline.hpp"
 #include "api/middleware/rate_limit.hpp"
+#include "api/middleware/stream_limit.hpp"
 #include "api/server/router.hpp"
 #include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/metrics.hpp"
+#include "runtime/event_relay.hpp"
+#include "runtime/events/live_hub.hpp"
 #include "runtime/ingest_service.hpp"
 #include "runtime/net/http_client.hpp"
 #include "runtime/store/migrator.hpp"
@@ -61,6 +64,9 @@ struct App::Impl {
     std::unique_ptr<engine::IngestService> ingest;
     std::unique_ptr<engine::AgentService> agents;
     std::unique_ptr<outbound::HttpClient> http;
+    std::unique_ptr<events::LiveHub> hub;
+    std::unique_ptr<engine::EventRelay> relay;
+    std::unique_ptr<StreamLimiter> streams;
     std::unique_ptr<engine::RunService> runs;
     std::unique_ptr<Services> services;
     Router router;
@@ -100,17 +106,35 @@ void App::Start() {
     outbound::HttpClientOptions http_options;
     http_options.ca_file = m.config.ca_file;
     m.http = std::make_unique<outbound::HttpClient>(http_options);
-    m.runs = std::make_unique<engine::RunService>(*m.pool, *m.agents, *m.http, m.clock, m.config.runs);
-    m.services = std::make_unique<Services>(Services{*m.pool, *m.ingest, *m.agents, *m.runs, m.metrics});
+    m.hub = std::make_unique<events::LiveHub>(events::LiveHubOptions{
+        m.config.streams.replay_bytes, m.config.streams.buffer_bytes});
+    m.relay = std::make_unique<engine::EventRelay>(*m.pool, *m.hub);
+    m.relay->Start(m.ioc);
+    m.streams = std::make_unique<StreamLimiter>(m.config.streams.max_per_key);
+    m.runs = std::make_unique<engine::RunService>(*m.pool, *m.agents, *m.http, m.clock, m.config.runs, m.hub.get());
+    m.services = std::make_unique<Services>(Services{
+        *m.pool,
+        *m.ingest,
+        *m.agents,
+        *m.runs,
+        m.metrics,
+        *m.hub,
+        *m.relay,
+        *m.streams,
+        StreamOptions{m.config.streams.ping_interval}});
     AddAllRoutes(m.router, *m.services);
     m.auth = std::make_unique<Authenticator>(*m.pool);
     Authenticator* auth = m.auth.get();
     engine::RunService* runs = m.runs.get();
+    engine::EventRelay* relay = m.relay.get();
     m.listener = std::make_unique<store::PgListener>(
         m.config.database_url,
-        std::vector<std::string>{store::kApiKeyChannel, engine::kRunQueueChannel, engine::kRunCancelChannel},
-        [auth, runs](const std::string& channel, const std::string& payload) {
-            if (channel == engine::kRunQueueChannel) {
+        std::vector<std::string>{
+            store::kApiKeyChannel, engine::kRunQueueChannel, engine::kRunCancelChannel, engine::kEventsChannel},
+        [auth, runs, relay](const std::string& channel, const std::string& payload) {
+            if (channel == engine::kEventsChannel) {
+                relay->OnNotify(payload);
+            } else if (channel == engine::kRunQueueChannel) {
                 runs->Wake();
             } else if (channel == engine::kRunCancelChannel) {
                 runs->CancelLocal(payload);
@@ -118,8 +142,9 @@ void App::Start() {
                 auth->Forget(payload);
             }
         },
-        [auth, runs](bool listening) {
+        [auth, runs, relay](bool listening) {
             auth->SetCaching(listening);
+            relay->SetListening(listening);
             if (listening) {
                 runs->Wake();  // anything queued while we were not listening
             }

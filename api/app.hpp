@@ -22,6 +22,14 @@ namespace agentos::api {
 
 class Router;
 
+/// Live streams (SSE / WebSocket).
+struct StreamConfig {
+    int max_per_key = 20;                             ///< open at once per API key on this server; then 429
+    std::chrono::milliseconds ping_interval{15'000};  ///< `: ping` on a quiet stream
+    std::size_t buffer_bytes = 1 << 20;               ///< per stream: what may queue for a slow reader before it is cut
+    std::size_t replay_bytes = 256 * 1024;  ///< per run: the chunks of the LLM call in flight, for late joiners
+};
+
 struct AppConfig {
     ServerOptions server;
     std::string database_url;
@@ -33,6 +41,7 @@ struct AppConfig {
     engine::RunServiceOptions runs;  ///< hosted runs: mock fallback, retries, prices, http_fetch allow-list …
     std::string ca_file;             ///< extra trust anchors for outbound HTTPS (PEM); tests use a local CA
     std::chrono::milliseconds shutdown_grace{10'000};
+    StreamConfig streams;
 };
 
 /// Parses "HOST:PORT" into `options`; throws core::Error (kValidation) naming --listen.

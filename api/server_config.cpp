@@ -88,6 +88,22 @@ void ApplyServerConfig(std::string_view text, std::string_view source_name, AppC
         }
         r.Finish();
     }
+    if (const auto streams = top.OptObject("streams")) {
+        core::ObjectReader r(*streams, "streams");
+        if (const auto v = r.OptInt("max_per_key", 1, 100'000)) {
+            config.streams.max_per_key = static_cast<int>(*v);
+        }
+        if (const auto v = r.OptInt("ping_interval_ms", 100, 600'000)) {
+            config.streams.ping_interval = std::chrono::milliseconds(*v);
+        }
+        if (const auto v = r.OptInt("buffer_bytes", 4096, 1LL << 30)) {
+            config.streams.buffer_bytes = static_cast<std::size_t>(*v);
+        }
+        if (const auto v = r.OptInt("replay_bytes", 0, 1LL << 30)) {
+            config.streams.replay_bytes = static_cast<std::size_t>(*v);
+        }
+        r.Finish();
+    }
     if (const auto tls = top.OptObject("tls")) {
         core::ObjectReader r(*tls, "tls");
         if (const auto v = r.OptString("ca_file")) {

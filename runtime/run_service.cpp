@@ -212,7 +212,14 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     RememberedAgents remembered;
     RunRegistry registry;
 
-    Impl(store::PgPool& p, AgentService& a, outbound::HttpClient& h, const core::Clock& c, RunServiceOptions o)
+    Impl(
+        store::PgPool& p,
+        AgentService& a,
+        outbound::HttpClient& h,
+        const core::Clock& c,
+        RunServiceOptions o,
+        events::LiveHub* hub
+    )
         : pool(p),
           agents(a),
           http(h),
@@ -233,7 +240,8 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
               http,
               clock,
               tools::AddressPolicy(options.http_fetch_allowed_hosts),
-              {}} {
+              {},
+              hub} {
         if (!options.pricing.is_null()) {
             prices.Load(options.pricing);
         }
@@ -296,9 +304,9 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         if (req.parent_run_id) {
             start["parent_run_id"] = *req.parent_run_id;
         }
-        if (!queued) {
+        if (!queued && !req.stream) {
             // Nobody learns of a run that starts at once before its end (or pause) is committed synchronously,
-            // which flushes this commit too; a queued run's id is answered at once, so its insert is flushed.
+            // which flushes this commit too; a queued or streamed run's id is told at once, so its insert is flushed.
             tx.DeferFlush();
         }
         auto record = store::RunRepo(tx).Insert(
@@ -448,11 +456,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
                     " has an output_schema: its output exists only as a whole at the end; leave stream out"
             );
         }
-        if (req.stream) {
-            throw Error::Validation(
-                "stream", "streaming is not available on this server yet; leave stream out or use background"
-            );
-        }
+
         const auto variables = ResolveVariables(*spec, req.prompt_variables);
         std::int64_t depth = 0;
         if (req.parent_run_id) {
@@ -518,8 +522,13 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             result.queued = true;
             co_return result;
         }
-        auto done = std::make_shared<Completion>();
         unregister_on_error.handle = nullptr;  // the execution owns its registration from here
+        if (req.stream) {
+            result.streaming = true;  // the caller follows the run from its start
+            Launch(std::move(started->run), std::move(started->spec), {}, nullptr, {}, handle);
+            co_return result;
+        }
+        auto done = std::make_shared<Completion>();
         Launch(std::move(started->run), std::move(started->spec), {}, done, {}, handle);
         result.outcome = co_await done->Wait();
         co_return result;
@@ -599,7 +608,8 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         std::string id,
         std::string kind,
         store::PauseAnswer answer,
-        std::function<void(const store::PauseRecord&)> check
+        std::function<void(const store::PauseRecord&)> check,
+        bool stream
     ) {
         const std::string noun = kind == "approval" ? "approval" : "input request";
         std::optional<store::RunRecord> run;
@@ -649,6 +659,12 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         }
         InvokeResult result;
         result.run_id = run->id;
+        if (stream) {
+            result.streaming = true;
+            result.stream_after = run->last_seq - 1;  // from the answer (human_input_received) on
+            Launch(std::move(*run), std::move(spec), std::move(answers), nullptr, {}, handle);
+            co_return result;
+        }
         auto done = std::make_shared<Completion>();
         Launch(std::move(*run), std::move(spec), std::move(answers), done, {}, handle);
         result.outcome = co_await done->Wait();
@@ -668,30 +684,30 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     }
 
     net::awaitable<InvokeResult> Resolve(core::Principal who, ResolveRequest req) {
-        if (req.stream) {
-            throw Error::Validation("stream", "streaming is not available on this server yet; leave stream out");
-        }
         store::PauseAnswer a;
         a.status = req.decision == "approve" ? "approved" : "rejected";
         a.decision = req.decision;
         a.comment = req.comment;
         a.responded_by = req.responded_by;
         a.received_payload = Received("approval", req.approval_id, req.decision, a);
-        auto answer = Answer(who, req.approval_id, "approval", std::move(a), [](const store::PauseRecord&) {});
+        auto answer = Answer(
+            who, req.approval_id, "approval", std::move(a), [](const store::PauseRecord&) {}, req.stream
+        );
         co_return co_await std::move(answer);
     }
 
     net::awaitable<InvokeResult> Respond(core::Principal who, RespondRequest req) {
-        if (req.stream) {
-            throw Error::Validation("stream", "streaming is not available on this server yet; leave stream out");
-        }
         store::PauseAnswer a;
         a.status = "answered";
         a.response = req.response;
         a.responded_by = req.responded_by;
         a.received_payload = Received("input", req.request_id, req.response, a);
-        auto answer =
-            Answer(who, req.request_id, "input", std::move(a), [response = req.response](const store::PauseRecord& p) {
+        auto answer = Answer(
+            who,
+            req.request_id,
+            "input",
+            std::move(a),
+            [response = req.response](const store::PauseRecord& p) {
                 if (!p.options.is_array()) {
                     return;
                 }
@@ -704,7 +720,9 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
                         Json{{"field", "response"}, {"options", p.options}}
                     );
                 }
-            });
+            },
+            req.stream
+        );
         co_return co_await std::move(answer);
     }
 
@@ -1021,9 +1039,10 @@ RunService::RunService(
     AgentService& agents,
     outbound::HttpClient& http,
     const core::Clock& clock,
-    RunServiceOptions options
+    RunServiceOptions options,
+    events::LiveHub* hub
 )
-    : impl_(std::make_shared<Impl>(pool, agents, http, clock, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(pool, agents, http, clock, std::move(options), hub)) {}
 
 RunService::~RunService() {
     Stop();

@@ -39,6 +39,10 @@ namespace agentos::outbound {
 class HttpClient;
 }  // namespace agentos::outbound
 
+namespace agentos::events {
+class LiveHub;
+}  // namespace agentos::events
+
 namespace agentos::engine {
 
 class AgentService;
@@ -50,7 +54,7 @@ struct InvokeRequest {
     std::vector<providers::ChatMessage> history;
     std::optional<std::string> parent_run_id;
     bool background = false;
-    bool stream = false;  ///< refused until streaming lands (issue 5); refused for output_schema agents for good
+    bool stream = false;  ///< started and answered at once; the caller follows it (refused for output_schema agents)
     std::string trigger_type = "manual";
     std::optional<std::string> schedule_id;
 };
@@ -61,7 +65,7 @@ struct ResolveRequest {
     std::string decision;  ///< approve | reject
     std::optional<std::string> comment;
     std::optional<std::string> responded_by;
-    bool stream = false;  ///< refused until streaming lands (issue 5)
+    bool stream = false;  ///< continued and answered at once; the caller follows it
 };
 
 /// An answer to an input request (POST /api/v1/input-requests/:id/respond).
@@ -75,7 +79,10 @@ struct RespondRequest {
 struct InvokeResult {
     std::string run_id;
     bool queued = false;
-    graph::RunOutcome outcome;  ///< when not queued
+    /// A stream was asked for: the run executes and the caller follows it from after stored event `stream_after`.
+    bool streaming = false;
+    std::int64_t stream_after = 0;
+    graph::RunOutcome outcome;  ///< when neither queued nor streaming
 };
 
 struct RunServiceOptions {
@@ -97,7 +104,8 @@ public:
         AgentService& agents,
         outbound::HttpClient& http,
         const core::Clock& clock,
-        RunServiceOptions options
+        RunServiceOptions options,
+        events::LiveHub* hub = nullptr
     );
     ~RunService();
     RunService(const RunService&) = delete;

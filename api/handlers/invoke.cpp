@@ -3,6 +3,7 @@
 // an input request. The run is its own task: a client that disconnects does not stop it.
 
 #include "api/dto/query_reader.hpp"
+#include "api/handlers/run_stream.hpp"
 #include "api/handlers/services.hpp"
 #include "api/middleware/idempotency.hpp"
 #include "api/server/router.hpp"
@@ -87,6 +88,17 @@ Response RunAnswer(const engine::InvokeResult& result) {
     });
 }
 
+/// The JSON answer, or for `stream: true` the run's SSE stream from where this request started or resumed it.
+net::awaitable<Response> Answer(
+    Services& s, const Request& req, engine::InvokeResult result, std::shared_ptr<void> slot
+) {
+    if (!result.streaming) {
+        co_return RunAnswer(result);
+    }
+    auto stream = RunStreamResponse(s, req, result.run_id, {result.stream_after, 0}, "stream", std::move(slot));
+    co_return co_await std::move(stream);
+}
+
 net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
     QueryReader(req).Finish();
     const auto body = req.body.empty() ? Json::object() : core::ParseJsonBody(req.body);
@@ -136,8 +148,9 @@ net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
     if (history != nullptr) {
         in.history = ReadHistory(*history);
     }
+    auto slot = in.stream ? StreamSlot(s, req) : nullptr;  // before the run starts: a 429 starts nothing
     const auto result = co_await s.runs.Invoke(req.Who(), std::move(in));
-    co_return RunAnswer(result);
+    co_return co_await Answer(s, req, result, std::move(slot));
 }
 
 net::awaitable<Response> ResolveOnce(Services& s, Request& req) {
@@ -151,8 +164,9 @@ net::awaitable<Response> ResolveOnce(Services& s, Request& req) {
     in.responded_by = r.OptString("responded_by");
     in.stream = r.OptBool("stream").value_or(false);
     r.Finish();
+    auto slot = in.stream ? StreamSlot(s, req) : nullptr;
     const auto result = co_await s.runs.Resolve(req.Who(), std::move(in));
-    co_return RunAnswer(result);
+    co_return co_await Answer(s, req, result, std::move(slot));
 }
 
 net::awaitable<Response> RespondOnce(Services& s, Request& req) {
@@ -174,8 +188,9 @@ net::awaitable<Response> RespondOnce(Services& s, Request& req) {
     in.responded_by = r.OptString("responded_by");
     in.stream = r.OptBool("stream").value_or(false);
     r.Finish();
+    auto slot = in.stream ? StreamSlot(s, req) : nullptr;
     const auto result = co_await s.runs.Respond(req.Who(), std::move(in));
-    co_return RunAnswer(result);
+    co_return co_await Answer(s, req, result, std::move(slot));
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ void AddAllRoutes(Router& router, Services& s) {
     AddAgentRoutes(router, s);
     AddInvokeRoutes(router, s);
     AddPauseRoutes(router, s);
+    AddStreamRoutes(router, s);
 }
 
 }  // namespace agentos::api

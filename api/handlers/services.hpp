@@ -1,6 +1,7 @@
 #pragma once
-
 /// What handlers may use, built once by App. Handlers are thin: parse, call a service or a store, serialize.
+
+#include <chrono>
 
 namespace agentos::core {
 class Metrics;
@@ -12,13 +13,23 @@ class PgPool;
 
 namespace agentos::engine {
 class AgentService;
+class EventRelay;
 class IngestService;
 class RunService;
 }  // namespace agentos::engine
 
+namespace agentos::events {
+class LiveHub;
+}  // namespace agentos::events
+
 namespace agentos::api {
 
 class Router;
+class StreamLimiter;
+
+struct StreamOptions {
+    std::chrono::milliseconds ping_interval{15'000};  ///< `: ping` on a quiet stream
+};
 
 struct Services {
     store::PgPool& pool;
@@ -26,6 +37,10 @@ struct Services {
     engine::AgentService& agents;
     engine::RunService& runs;
     core::Metrics& metrics;
+    events::LiveHub& hub;
+    engine::EventRelay& relay;
+    StreamLimiter& streams;
+    StreamOptions stream_options;
 };
 
 void AddIngestRoutes(Router& router, Services& services);
@@ -35,6 +50,7 @@ void AddInvokeRoutes(Router& router, Services& services);
 void AddPauseRoutes(Router& router, Services& services);
 void AddAgentRoutes(Router& router, Services& services);
 void AddServiceRoutes(Router& router, Services& services);
+void AddStreamRoutes(Router& router, Services& services);
 
 /// Every route of the server, in one place.
 void AddAllRoutes(Router& router, Services& services);

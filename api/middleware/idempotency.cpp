@@ -94,7 +94,9 @@ net::awaitable<Response> Idempotent(
         std::rethrow_exception(failure);
     }
     co_await pool.Autocommit([&](store::Tx& tx) {
-        store::IdempotencyRepo(tx).Answer(workspace_id, key, response.status, response.body);
+        // A stream is answered again as 202 with the run and where to follow it (the stream's body, see run_stream).
+        const int status = response.stream_kind == StreamKind::kNone ? response.status : 202;
+        store::IdempotencyRepo(tx).Answer(workspace_id, key, status, response.body);
     });
     co_return response;
 }

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/middleware/error_mapping.hpp"
+#include "api/server/stream_session.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 
@@ -70,45 +71,6 @@ http::response<http::string_body> ToBeast(Response&& res, unsigned version, bool
     out.prepare_payload();
     return out;
 }
-
-/// A deadline for reading a request that, unlike tcp_stream's own timeout, leaves the socket open when it
-/// fires (it only cancels the read), so the client can still be told 408. Lives on the connection's strand.
-class ReadDeadline {
-public:
-    ReadDeadline(beast::tcp_stream& stream, std::chrono::milliseconds after)
-        : state_(std::make_shared<State>()), timer_(stream.get_executor()) {
-        state_->stream = &stream;
-        stream.expires_never();
-        timer_.expires_after(after);
-        timer_.async_wait([st = state_](const beast::error_code& ec) {
-            if (!ec && st->armed) {
-                st->fired = true;
-                beast::error_code ignored;
-                st->stream->socket().cancel(ignored);
-            }
-        });
-    }
-
-    ~ReadDeadline() {
-        state_->armed = false;  // a firing already queued must not touch a stream that may be gone
-        timer_.cancel();
-    }
-
-    ReadDeadline(const ReadDeadline&) = delete;
-    ReadDeadline& operator=(const ReadDeadline&) = delete;
-
-    bool fired() const { return state_->fired; }
-
-private:
-    struct State {
-        beast::tcp_stream* stream = nullptr;
-        bool armed = true;
-        bool fired = false;
-    };
-
-    std::shared_ptr<State> state_;
-    net::steady_timer timer_;
-};
 
 /// How reading one request ended.
 struct ReadOutcome {
@@ -239,7 +201,7 @@ net::awaitable<ReadOutcome> HttpServer::Impl::ReadRequest(
     beast::error_code ec;
     bool late = false;
     {
-        ReadDeadline deadline(stream, options.header_timeout);
+        detail::SocketDeadline deadline(stream, options.header_timeout);
         std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
         late = deadline.fired();
     }
@@ -256,7 +218,7 @@ net::awaitable<ReadOutcome> HttpServer::Impl::ReadRequest(
         }
     }
     {
-        ReadDeadline deadline(stream, options.body_timeout);
+        detail::SocketDeadline deadline(stream, options.body_timeout);
         std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kUseTuple);
         late = deadline.fired();
     }
@@ -330,6 +292,19 @@ net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_p
         Request request = ToRequest(std::move(msg));
         stream.expires_never();  // the handler's time is ours, not the client's
         Response response = co_await handler(request);
+        if (response.stream_kind != StreamKind::kNone) {
+            // A live stream is not a request in flight: shutdown closes it at once (its client resumes elsewhere),
+            // and the request buffer's memory goes back before it starts.
+            conn->busy = false;
+            buffer.consume(buffer.size());
+            buffer.shrink_to_fit();
+            if (response.stream_kind == StreamKind::kSse) {
+                co_await detail::ServeSse(stream, std::move(response), version, options.body_timeout);
+            } else {
+                co_await detail::ServeWebSocket(stream, std::move(msg), std::move(response), options.body_timeout);
+            }
+            break;
+        }
         const bool keep = keep_alive && !stopping;
         auto out = ToBeast(std::move(response), version, keep);
         stream.expires_after(options.body_timeout);

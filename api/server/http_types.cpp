@@ -51,6 +51,14 @@ Response Response::Text(std::string body, std::string content_type, int status) 
     return r;
 }
 
+Response Response::Stream(StreamKind kind, StreamBody body) {
+    Response r;
+    r.stream_kind = kind;
+    r.stream = std::move(body);
+    r.content_type = kind == StreamKind::kSse ? "text/event-stream" : "";
+    return r;
+}
+
 void Response::SetHeader(std::string name, std::string value) {
     for (auto& [n, v] : headers) {
         if (n == name) {

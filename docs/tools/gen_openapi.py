@@ -1669,6 +1669,80 @@ schemas.update({
     "RunTreeEnvelope": envelope(REF("RunTree")),
 })
 
+SSE_DESCRIPTION = (
+    "text/event-stream. Frames `id: <id>\nevent: <name>\ndata: <json>`: run, chunk ({delta}, id N.K = the K-th "
+    "token chunk after stored event N), step, tool, event (any other stored event), then exactly one terminal frame: "
+    "done, awaiting_approval, awaiting_input or error ({code, message}). `: ping` every 15 s. Reconnect with "
+    "Last-Event-ID (or ?after=) set to the last id received: the rest comes once, with no gap."
+)
+
+def sse_ok(description):
+    return {"description": description, "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+
+paths["/api/v1/runs/{runId}/stream"] = {
+    "get": {
+        "operationId": "streamRun",
+        "summary": "Follow a run live (SSE), from its start or after an id",
+        "description": SSE_DESCRIPTION + " Ends when the run ends or pauses. Another workspace's run: 404; an id "
+        "past the run's end or not of the form N / N.K: 400; more than streams.max_per_key streams of this key: 429.",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": [
+            PARAM("RunIdPath"),
+            {"name": "after", "in": "query", "required": False,
+             "description": "Resume after this id (N or N.K); instead of the Last-Event-ID header.",
+             "schema": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}},
+            {"name": "Last-Event-ID", "in": "header", "required": False,
+             "description": "What an EventSource sends on reconnect: the last id it received.",
+             "schema": {"type": "string"}},
+        ],
+        "responses": {
+            "200": sse_ok("The run's frames."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+FEED_PARAMS = [
+    {"name": "agent_id", "in": "query", "required": False, "description": "Only this agent's runs (id or slug).",
+     "schema": {"type": "string"}},
+    {"name": "run_id", "in": "query", "required": False, "description": "Only this run.",
+     "schema": {"type": "string", "format": "uuid"}},
+]
+
+paths["/api/v1/events/stream"] = {
+    "get": {
+        "operationId": "streamWorkspaceEvents",
+        "summary": "Every stored event of the workspace's runs, live (SSE)",
+        "description": "Each frame: id <run_id>:<sequence_number>, event <event type>, data {run_id, agent_id, "
+        "sequence_number, type, level, payload, occurred_at, run_status}. Live only (no replay): read the "
+        "past through GET /api/v1/runs. An agent key sees only its agent.",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": FEED_PARAMS,
+        "responses": {
+            "200": sse_ok("The workspace's events as they are stored."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/events/ws"] = {
+    "get": {
+        "operationId": "workspaceEventsWebSocket",
+        "summary": "The workspace feed over WebSocket",
+        "description": "The same feed as /api/v1/events/stream; each text message is {id, event, data}. A request "
+        "without Upgrade: websocket is 400.",
+        "tags": ["runs"],
+        "security": BEARER,
+        "parameters": FEED_PARAMS,
+        "responses": {
+            "101": {"description": "Switching protocols: the feed follows as WebSocket text messages."},
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
 paths["/api/v1/agents/{agentId}/invoke"] = {
     "post": {
         "operationId": "invokeAgent",
@@ -1678,7 +1752,8 @@ paths["/api/v1/agents/{agentId}/invoke"] = {
             "with status failed (or cancelled) and the run's error, or 202 with status awaiting_approval or "
             "awaiting_input when the run paused (answer it with POST /api/v1/approvals/{approvalId}/resolve or "
             "POST /api/v1/input-requests/{requestId}/respond). background: true answers 202 queued at once; a "
-            "worker of any server runs it. A client that disconnects does not stop the run. A paused or external "
+            "worker of any server runs it. stream: true answers with the run's SSE stream (see GET "
+            "/api/v1/runs/{runId}/stream). A client that disconnects does not stop the run. A paused or external "
             "agent: 400."
         ),
         "tags": ["agents"],

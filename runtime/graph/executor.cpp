@@ -12,6 +12,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/core/time.hpp"
+#include "runtime/events/live_hub.hpp"
 #include "runtime/run_close.hpp"
 #include "runtime/spec/json_schema.hpp"
 #include "runtime/store/pause_repo.hpp"
@@ -182,6 +183,16 @@ struct Executor::Impl : tools::ChildRunLauncher {
         }
     }
 
+    /// Token chunks to the run's live followers, numbered after the last stored event.
+    providers::TokenSink TokenSink() {
+        if (deps.hub == nullptr) {
+            return {};
+        }
+        return [hub = deps.hub, ws = workspace(), id = run_id(), after = ctx.run.last_seq](std::string_view delta) {
+            hub->PublishChunk(ws, id, after, delta);
+        };
+    }
+
     void Event(std::string type, Json payload, core::EventLevel level = core::EventLevel::kInfo) {
         ctx.events.push_back({std::move(type), level, std::move(payload), deps.clock.Now()});
     }
@@ -229,17 +240,21 @@ struct Executor::Impl : tools::ChildRunLauncher {
         const RunTotals usage = ctx.unsaved;
         ctx.unsaved = {};
         const auto steps = ctx.progress.steps;
-        bool open = true;
+        std::optional<std::int64_t> last_seq;
         co_await deps.pool.Autocommit([&](store::Tx& tx) {
             // A step between others needs no flush of its own: the run's end is committed synchronously and flushes
             // it; a crash before that re-runs from an earlier step, which runs are built to survive (at least once).
             tx.DeferFlush();
-            open = store::RunRepo(tx).SaveStep(
+            last_seq = store::RunRepo(tx).SaveStep(
                 workspace(), run_id(), checkpoint, steps, AsUsage(usage), events, ctx.run.lease_term
             );
         });
-        if (!open) {
+        if (!last_seq) {
             throw Stopped("the run was closed or taken over by another server while it was running");
+        }
+        ctx.run.last_seq = *last_seq;  // the chunks of the next model call follow this event
+        if (deps.hub != nullptr) {
+            deps.hub->Stored(run_id(), *last_seq, false);
         }
     }
 
@@ -512,7 +527,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
             try {
                 // The call as a named awaitable, not temporaries inside the co_await: g++ 12 leaked the request's
                 // output_schema otherwise (seen under ASan).
-                auto call = provider->Chat(std::move(req), providers::TokenSink{});
+                auto call = provider->Chat(std::move(req), TokenSink());
                 result = co_await std::move(call);
             } catch (const providers::ProviderError& e) {
                 CheckCancelled();  // a cancel interrupts the call in flight: that is not the provider's failure
@@ -888,6 +903,17 @@ struct Executor::Impl : tools::ChildRunLauncher {
     }
 
     net::awaitable<RunOutcome> Run() {
+        struct ForgetChunks {  // however this execution ends, its chunks are stored (in a step) or moot
+            events::LiveHub* hub;
+            const std::string& run_id;
+
+            ~ForgetChunks() {
+                if (hub != nullptr) {
+                    hub->Stored(run_id, 0, true);
+                }
+            }
+        } forget{deps.hub, ctx.run.id};
+
         std::optional<std::pair<std::string, std::string>> failure;
         std::optional<store::NewPause> pause;
         bool stopped = false;

@@ -24,6 +24,10 @@ namespace agentos::store {
 class PgPool;
 }  // namespace agentos::store
 
+namespace agentos::events {
+class LiveHub;
+}  // namespace agentos::events
+
 namespace agentos::graph {
 
 /// What a paused run waits for (awaiting_approval / awaiting_input).
@@ -63,6 +67,9 @@ struct ExecutorDeps {
     const core::Clock& clock;
     tools::AddressPolicy http_fetch_policy;
     ChildRunner run_child;
+    /// Where token chunks go as the model streams them (and where they are forgotten once stored); none: the
+    /// model is not asked to stream.
+    events::LiveHub* hub = nullptr;
 };
 
 class Executor {

@@ -27,6 +27,28 @@ SELECT id, seq, type, level, payload, (extract(epoch FROM occurred_at) * 1000000
 FROM events WHERE workspace_id = $1::uuid AND run_id = $2::uuid AND seq > $3::bigint
 ORDER BY seq LIMIT $4::int)sql"};
 
+constexpr Query kFollow{"event_follow", R"sql(
+SELECT r.agent_id, r.status, r.last_seq, r.output, r.error_message, r.error_detail, r.session_id,
+       e.id, e.seq, e.type, e.level, e.payload, (extract(epoch FROM e.occurred_at) * 1000000)::bigint,
+       (extract(epoch FROM e.received_at) * 1000000)::bigint
+FROM runs r LEFT JOIN LATERAL (
+  SELECT * FROM events WHERE run_id = r.id AND seq > $3::bigint ORDER BY seq LIMIT $4::int
+) e ON true
+WHERE r.workspace_id = $1::uuid AND r.id = $2::uuid
+ORDER BY e.seq)sql"};
+
+EventRecord ReadEvent(const pqxx::row& row, int from) {
+    EventRecord e;
+    e.id = ReadInt(row[from]);
+    e.seq = ReadInt(row[from + 1]);
+    e.type = ReadString(row[from + 2]);
+    e.level = core::ParseEventLevel(ReadString(row[from + 3])).value_or(core::EventLevel::kInfo);
+    e.payload = ReadJson(row[from + 4]);
+    e.occurred_at = ReadTime(row[from + 5]);
+    e.received_at = ReadTime(row[from + 6]);
+    return e;
+}
+
 }  // namespace
 
 std::string_view EventAppendSql() {
@@ -74,17 +96,32 @@ std::vector<EventRecord> EventRepo::List(
     const auto r = tx_.Exec(kList, Params().Add(workspace_id).Add(run_id).Add(after).Add(limit));
     out.reserve(r.size());
     for (const auto& row : r) {
-        EventRecord e;
-        e.id = ReadInt(row[0]);
-        e.seq = ReadInt(row[1]);
-        e.type = ReadString(row[2]);
-        e.level = core::ParseEventLevel(ReadString(row[3])).value_or(core::EventLevel::kInfo);
-        e.payload = ReadJson(row[4]);
-        e.occurred_at = ReadTime(row[5]);
-        e.received_at = ReadTime(row[6]);
-        out.push_back(std::move(e));
+        out.push_back(ReadEvent(row, 0));
     }
     return out;
+}
+
+std::optional<RunFeedPage> EventRepo::Follow(
+    const std::string& workspace_id, const std::string& run_id, std::int64_t after, int limit
+) {
+    const auto r = tx_.Exec(kFollow, Params().Add(workspace_id).Add(run_id).Add(after).Add(limit));
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    RunFeedPage page;
+    page.agent_id = ReadString(r[0][0]);
+    page.status = core::ParseRunStatus(ReadString(r[0][1])).value_or(core::RunStatus::kRunning);
+    page.last_seq = ReadInt(r[0][2]);
+    page.output = ReadJson(r[0][3]);
+    page.error_message = ReadOptString(r[0][4]);
+    page.error_detail = ReadJson(r[0][5]);
+    page.session_id = ReadOptString(r[0][6]);
+    for (const auto& row : r) {
+        if (!row[8].is_null()) {
+            page.events.push_back(ReadEvent(row, 7));
+        }
+    }
+    return page;
 }
 
 }  // namespace agentos::store

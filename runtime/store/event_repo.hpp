@@ -31,6 +31,19 @@ struct EventRecord {
     core::TimePoint received_at;
 };
 
+/// A run's timeline after some point, with the run's state read in the same snapshot: what a follower of the run
+/// needs to know whether it has seen everything and whether more can come.
+struct RunFeedPage {
+    std::string agent_id;
+    core::RunStatus status = core::RunStatus::kRunning;
+    std::int64_t last_seq = 0;
+    nlohmann::json output;  ///< completed runs
+    std::optional<std::string> error_message;
+    nlohmann::json error_detail;
+    std::optional<std::string> session_id;
+    std::vector<EventRecord> events;
+};
+
 struct AppendResult {
     std::int64_t first_seq = 0;
     std::int64_t last_seq = 0;
@@ -54,6 +67,11 @@ public:
 
     /// Events with seq > after, in order, at most `limit`.
     std::vector<EventRecord> List(
+        const std::string& workspace_id, const std::string& run_id, std::int64_t after, int limit
+    );
+
+    /// The run's events with seq > after (at most `limit`) and its state; nullopt when the workspace has no such run.
+    std::optional<RunFeedPage> Follow(
         const std::string& workspace_id, const std::string& run_id, std::int64_t after, int limit
     );
 

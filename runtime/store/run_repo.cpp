@@ -113,7 +113,7 @@ WITH r AS (
 ), ins AS (
   )sql" AGENTOS_INSERT_EVENT_ROWS("$10", "$11") R"sql(
 )
-SELECT count(*) FROM r)sql"};
+SELECT (SELECT last_seq FROM r))sql"};
 
 constexpr Query kTree{"run_tree", R"sql(
 WITH RECURSIVE t AS (
@@ -431,7 +431,7 @@ void RunRepo::AddUsage(const std::string& workspace_id, const std::string& run_i
     );
 }
 
-bool RunRepo::SaveStep(
+std::optional<std::int64_t> RunRepo::SaveStep(
     const std::string& workspace_id,
     const std::string& run_id,
     const nlohmann::json& checkpoint,
@@ -456,7 +456,7 @@ bool RunRepo::SaveStep(
             .Add(EventRows(events))
             .Add(lease_term)
     );
-    return ReadInt(r[0][0]) == 1;
+    return ReadOptInt(r[0][0]);
 }
 
 std::vector<RunRecord> RunRepo::Tree(const std::string& workspace_id, const std::string& root_id, int limit) {

@@ -163,9 +163,9 @@ public:
     void SetBudgetWarning(const std::string& workspace_id, const std::string& run_id, const std::string& warning);
 
     /// A step of a hosted run in one statement: the step's events, the checkpoint to continue from, the step count
-    /// and the step's usage (one new row version of the run). False when the run is no longer running under
-    /// `lease_term` (cancelled, or taken over by another server).
-    bool SaveStep(
+    /// and the step's usage (one new row version of the run). Returns the run's last sequence number after the step;
+    /// nullopt when the run is no longer running under `lease_term` (cancelled, or taken over by another server).
+    std::optional<std::int64_t> SaveStep(
         const std::string& workspace_id,
         const std::string& run_id,
         const nlohmann::json& checkpoint,

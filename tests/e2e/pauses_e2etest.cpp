@@ -697,7 +697,7 @@ TEST_F(PauseTest, BadAnswersAreRefusedAndChangeNothing) {
     ExpectError(Resolve(approval_id, {{"decision", "maybe"}}), 400, "VALIDATION_ERROR", "decision");
     ExpectError(Resolve(approval_id, Json::object()), 400, "VALIDATION_ERROR", "decision");
     ExpectError(Resolve(approval_id, {{"decision", "approve"}, {"comentt", "typo"}}), 400, "VALIDATION_ERROR");
-    ExpectError(Resolve(approval_id, {{"decision", "approve"}, {"stream", true}}), 400, "VALIDATION_ERROR", "stream");
+    ExpectError(Resolve(approval_id, {{"decision", "approve"}, {"stream", "yes"}}), 400, "VALIDATION_ERROR", "stream");
     // An input request's route does not answer approvals, and the other way round.
     ExpectError(Respond(approval_id, {{"response", "yes"}}), 404, "NOT_FOUND");
     ExpectError(Respond(approval_id, {{"response", 42}}), 400, "VALIDATION_ERROR", "response");

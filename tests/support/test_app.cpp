@@ -21,6 +21,7 @@ TestApp::TestApp(TestAppOptions options) {
     config.apply_migrations = true;
     config.agents_dir = options.agents_dir;
     config.runs = options.runs;
+    config.streams = options.streams;
     config.shutdown_grace = std::chrono::milliseconds(3000);
     app_ = std::make_unique<api::App>(config);
     app_->Start();

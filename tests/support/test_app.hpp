@@ -18,6 +18,7 @@ struct TestAppOptions {
     std::string database_url;                     ///< empty: a fresh migrated database
     std::string agents_dir;                       ///< agent YAML files loaded at start
     engine::RunServiceOptions runs = FastRuns();  ///< hosted runs: retries fast enough for tests
+    api::StreamConfig streams;                    ///< live streams: per-key limit, ping, buffers
 
     static engine::RunServiceOptions FastRuns() {
         engine::RunServiceOptions o;

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "api/handlers/services.hpp"
+#include "api/middleware/stream_limit.hpp"
 #include "api/server/router.hpp"
 #include "runtime/agent_service.hpp"
 #include "runtime/core/embedded_file.hpp"
 #include "runtime/core/metrics.hpp"
+#include "runtime/event_relay.hpp"
+#include "runtime/events/live_hub.hpp"
 #include "runtime/ingest_service.hpp"
 #include "runtime/net/http_client.hpp"
 #include "runtime/run_service.hpp"
@@ -48,7 +51,10 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     core::SystemClock clock;
     engine::RunService runs(pool, agents, http, clock, {});
     core::Metrics metrics;
-    Services services{pool, ingest, agents, runs, metrics};
+    events::LiveHub hub;
+    engine::EventRelay relay(pool, hub);
+    StreamLimiter streams(20);
+    Services services{pool, ingest, agents, runs, metrics, hub, relay, streams, {}};
     Router router;
     AddAllRoutes(router, services);
 
