@@ -1,12 +1,14 @@
 #pragma once
 // A fake OpenAI Chat Completions endpoint for the benchmarks: a fixed answer on keep-alive connections, a thread per
-// connection, at once or after a delay chosen per request. Lives as long as the bench process.
+// connection, at once or after a delay chosen per request. A "stream": true request gets the same answer as an SSE
+// stream (content deltas, a usage chunk, [DONE]) in one Content-Length body. Lives as long as the bench process.
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -21,6 +23,22 @@ constexpr const char* kAnswer =
     R"({"id":"chatcmpl-bench","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,)"
     R"("message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],)"
     R"("usage":{"prompt_tokens":24,"completion_tokens":6,"total_tokens":30}})";
+
+/// kAnswer as a Chat Completions stream with stream_options.include_usage.
+inline std::string StreamAnswer() {
+    const std::string head =
+        R"({"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",)";
+    std::string body;
+    for (const char* piece : {"The ", "answer ", "is ", "42."}) {
+        body += "data: " + head + R"("choices":[{"index":0,"delta":{"content":")" + piece +
+                R"("},"finish_reason":null}]})" + "\n\n";
+    }
+    body += "data: " + head + R"("choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})" + "\n\n";
+    body += "data: " + head + R"("choices":[],"usage":{"prompt_tokens":24,"completion_tokens":6,"total_tokens":30}})" +
+            "\n\n";
+    body += "data: [DONE]\n\n";
+    return body;
+}
 
 /// The fake model: answers every request on a keep-alive connection with kAnswer, at once or after its delay.
 class FakeLlm {
@@ -58,10 +76,12 @@ private:
     }
 
     void Serve(int fd) {
-        const std::string body = kAnswer;
-        const std::string response =
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n\r\n" + body;
+        const auto respond = [](const std::string& type, const std::string& body) {
+            return "HTTP/1.1 200 OK\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
+                   "\r\n\r\n" + body;
+        };
+        const std::string json_response = respond("application/json", kAnswer);
+        const std::string stream_response = respond("text/event-stream", StreamAnswer());
         std::string buf;
         char tmp[65536];
         for (;;) {
@@ -88,6 +108,10 @@ private:
                 }
                 buf.append(tmp, static_cast<std::size_t>(n));
             }
+            // The providers write compact JSON, so the flag has no spaces.
+            const bool stream =
+                std::string_view(buf).substr(header_end + 4, length).find(R"("stream":true)") != std::string_view::npos;
+            const std::string& response = stream ? stream_response : json_response;
             buf.erase(0, header_end + 4 + length);
             const long n = count_++;
             if (delay_) {

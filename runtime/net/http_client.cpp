@@ -27,6 +27,32 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+constexpr std::size_t kPieceBytes = 16 * 1024;  ///< a streamed body is handed on in pieces of at most this
+
+/// How far one exchange got: whether any response bytes arrived (a reused connection that fails before that may be
+/// retried on a new one), and whether the connection may be reused after it.
+struct Progress {
+    bool got_bytes = false;
+    bool keep_alive = false;
+};
+
+void DiscardBody(std::string_view /*bytes*/) {}
+
+/// The status and headers (names lower-cased) of a response.
+template <class Message>
+HttpResponse Head(const Message& res) {
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) {
+        std::string name(f.name_string());
+        for (char& ch : name) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        out.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    return out;
+}
 
 struct Target {
     bool tls = false;
@@ -211,8 +237,7 @@ struct HttpClient::Impl {
         co_return c;
     }
 
-    /// One exchange on `c`. `fresh_data` tells whether any response bytes arrived (a reused connection that fails
-    /// before that may be retried on a new one).
+    /// One exchange on `c`, reading the whole body.
     template <class Stream>
     net::awaitable<HttpResponse> Exchange(
         Stream& stream,
@@ -220,8 +245,7 @@ struct HttpClient::Impl {
         http::request<http::string_body>& req,
         const HttpRequest& r,
         Clock::time_point deadline,
-        bool& got_bytes,
-        bool& keep_alive
+        Progress& progress
     ) {
         lowest.expires_after(Left(deadline));
         auto [wec, wn] = co_await http::async_write(stream, req, kUseTuple);
@@ -231,26 +255,127 @@ struct HttpClient::Impl {
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
         parser.body_limit(r.max_body_bytes);
-        parser.header_limit(64 * 1024);
+        parser.header_limit(kHeaderLimit);
         lowest.expires_after(Left(deadline));
         auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-        got_bytes = rn > 0 || buffer.size() > 0;
+        progress.got_bytes = rn > 0 || buffer.size() > 0;
         if (rec) {
             throw FromCode(rec, r.method + " " + r.url);
         }
         auto res = parser.release();
-        HttpResponse out;
-        out.status = static_cast<int>(res.result_int());
-        for (const auto& f : res) {
-            std::string name(f.name_string());
-            for (char& ch : name) {
-                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            }
-            out.headers.emplace_back(std::move(name), std::string(f.value()));
-        }
+        HttpResponse out = Head(res);
         out.body = std::move(res.body());
-        keep_alive = res.keep_alive();
+        progress.keep_alive = res.keep_alive();
         co_return out;
+    }
+
+    /// One exchange on `c`, handing a 2xx body to `on_body` as it arrives (any other body is kept, for the error).
+    template <class Stream>
+    net::awaitable<HttpResponse> ExchangeStreaming(
+        Stream& stream,
+        beast::tcp_stream& lowest,
+        http::request<http::string_body>& req,
+        const HttpRequest& r,
+        Clock::time_point deadline,
+        const BodySink& on_body,
+        Progress& progress
+    ) {
+        lowest.expires_after(Left(deadline));
+        auto [wec, wn] = co_await http::async_write(stream, req, kUseTuple);
+        if (wec) {
+            throw FromCode(wec, r.method + " " + r.url);
+        }
+        beast::flat_buffer buffer;
+        http::response_parser<http::buffer_body> parser;
+        parser.body_limit(r.max_body_bytes);  // a stream too: the whole answer, as Send would have kept it
+        parser.header_limit(kHeaderLimit);
+        lowest.expires_after(Left(deadline));
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+        progress.got_bytes = hn > 0 || buffer.size() > 0;
+        if (hec) {
+            throw FromCode(hec, r.method + " " + r.url);
+        }
+        HttpResponse out = Head(parser.get());
+        const bool stream_body = out.status >= 200 && out.status < 300;
+        std::string piece(kPieceBytes, '\0');
+        while (!parser.is_done()) {
+            parser.get().body().data = piece.data();
+            parser.get().body().size = piece.size();
+            lowest.expires_after(Left(deadline));
+            // read_some, not read: it returns as soon as some bytes are parsed, so each piece is handed on at once.
+            auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kUseTuple);
+            if (ec && ec != http::error::need_buffer) {
+                throw FromCode(ec, r.method + " " + r.url);
+            }
+            const std::size_t got = piece.size() - parser.get().body().size;
+            if (got == 0) {
+                continue;  // a chunk header, or the end of the body
+            }
+            if (stream_body) {
+                on_body(std::string_view(piece.data(), got));
+            } else {
+                out.body.append(piece.data(), got);
+            }
+        }
+        progress.keep_alive = parser.get().keep_alive();
+        co_return out;
+    }
+
+    /// Send and SendStreaming: one request, on a pooled connection when there is one. `on_body` empty: read the
+    /// whole body.
+    static net::awaitable<HttpResponse> Run(std::shared_ptr<Impl> impl, HttpRequest request, BodySink on_body) {
+        const Target t = ParseTarget(request.url);
+        const auto deadline = Clock::now() + request.timeout;
+        const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + std::to_string(t.port) + "@" +
+                                request.connect_address.value_or("");
+        http::request<http::string_body> req{http::string_to_verb(request.method), t.target, 11};
+        req.set(http::field::host, t.host_header);
+        req.set(http::field::user_agent, "agentos/0.1");
+        for (const auto& [k, v] : request.headers) {
+            req.set(k, v);
+        }
+        if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+            req.body() = request.body;
+        }
+        req.keep_alive(true);
+        req.prepare_payload();
+
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            std::unique_ptr<Connection> c = attempt == 0 ? impl->TakeIdle(key) : nullptr;
+            const bool reused = c != nullptr;
+            if (!c) {
+                c = co_await impl->Connect(t, request.connect_address, deadline);
+            }
+            Progress progress;
+            try {
+                // Not `tls ? co_await … : co_await …`: g++ 12 miscompiles co_await in both arms of ?: (a corrupted
+                // result, seen under ASan as a use-after-free).
+                HttpResponse res;
+                if (on_body && c->tls) {
+                    res = co_await impl->ExchangeStreaming(
+                        *c->secure, c->Lowest(), req, request, deadline, on_body, progress
+                    );
+                } else if (on_body) {
+                    res = co_await impl->ExchangeStreaming(
+                        *c->plain, c->Lowest(), req, request, deadline, on_body, progress
+                    );
+                } else if (c->tls) {
+                    res = co_await impl->Exchange(*c->secure, c->Lowest(), req, request, deadline, progress);
+                } else {
+                    res = co_await impl->Exchange(*c->plain, c->Lowest(), req, request, deadline, progress);
+                }
+                if (progress.keep_alive) {
+                    impl->PutIdle(key, std::move(c));
+                }
+                co_return res;
+            } catch (const TransportError& e) {
+                // A pooled connection the server had already closed: try once more on a new one.
+                if (!reused || progress.got_bytes || e.kind() == TransportError::Kind::kTimeout) {
+                    throw;
+                }
+            }
+        }
+        throw TransportError(TransportError::Kind::kProtocol, request.method + " " + request.url + ": no response");
     }
 };
 
@@ -259,52 +384,16 @@ HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_shared<Impl>
 HttpClient::~HttpClient() = default;
 
 net::awaitable<HttpResponse> HttpClient::Send(HttpRequest request) {
-    const Target t = ParseTarget(request.url);
-    const auto deadline = Clock::now() + request.timeout;
-    const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + std::to_string(t.port) + "@" +
-                            request.connect_address.value_or("");
-    http::request<http::string_body> req{http::string_to_verb(request.method), t.target, 11};
-    req.set(http::field::host, t.host_header);
-    req.set(http::field::user_agent, "agentos/0.1");
-    for (const auto& [k, v] : request.headers) {
-        req.set(k, v);
-    }
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-        req.body() = request.body;
-    }
-    req.keep_alive(true);
-    req.prepare_payload();
+    auto run = Impl::Run(impl_, std::move(request), {});
+    co_return co_await std::move(run);
+}
 
-    auto impl = impl_;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        std::unique_ptr<Connection> c = attempt == 0 ? impl->TakeIdle(key) : nullptr;
-        const bool reused = c != nullptr;
-        if (!c) {
-            c = co_await impl->Connect(t, request.connect_address, deadline);
-        }
-        bool got_bytes = false;
-        bool keep_alive = false;
-        try {
-            // Not `tls ? co_await … : co_await …`: g++ 12 miscompiles co_await in both arms of ?: (a corrupted
-            // result, seen under ASan as a use-after-free).
-            HttpResponse res;
-            if (c->tls) {
-                res = co_await impl->Exchange(*c->secure, c->Lowest(), req, request, deadline, got_bytes, keep_alive);
-            } else {
-                res = co_await impl->Exchange(*c->plain, c->Lowest(), req, request, deadline, got_bytes, keep_alive);
-            }
-            if (keep_alive) {
-                impl->PutIdle(key, std::move(c));
-            }
-            co_return res;
-        } catch (const TransportError& e) {
-            // A pooled connection the server had already closed: try once more on a new one.
-            if (!reused || got_bytes || e.kind() == TransportError::Kind::kTimeout) {
-                throw;
-            }
-        }
+net::awaitable<HttpResponse> HttpClient::SendStreaming(HttpRequest request, BodySink on_body) {
+    if (!on_body) {
+        on_body = DiscardBody;  // an empty sink would mean Send's whole-body read
     }
-    throw TransportError(TransportError::Kind::kProtocol, request.method + " " + request.url + ": no response");
+    auto run = Impl::Run(impl_, std::move(request), std::move(on_body));
+    co_return co_await std::move(run);
 }
 
 net::awaitable<std::vector<std::string>> HttpClient::Resolve(std::string host, std::uint16_t port) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,9 @@ private:
     Kind kind_;
 };
 
+/// Receives a streamed response body piece by piece, as the bytes arrive.
+using BodySink = std::function<void(std::string_view bytes)>;
+
 struct HttpClientOptions {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds idle_timeout{30'000};  ///< pooled connections older than this are not reused
@@ -66,6 +70,12 @@ public:
     /// Sends the request and reads the whole response. Throws TransportError, or core::Error (VALIDATION_ERROR)
     /// for a URL it cannot use.
     net::awaitable<HttpResponse> Send(HttpRequest request);
+
+    /// Like Send, but a 2xx body is handed to `on_body` piece by piece as it arrives and is not kept (the result's
+    /// body is empty); any other status's body is read whole into the result, as Send does, for error handling.
+    /// The deadline, body size limit, TLS and connection reuse are Send's. An exception from `on_body` ends the
+    /// exchange (the connection is closed) and propagates.
+    net::awaitable<HttpResponse> SendStreaming(HttpRequest request, BodySink on_body);
 
     /// The addresses `host` resolves to (IPv4 and IPv6), as text.
     net::awaitable<std::vector<std::string>> Resolve(std::string host, std::uint16_t port);

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "runtime/net/http_client.hpp"
+#include "runtime/net/sse_parser.hpp"
+#include "runtime/providers/anthropic_stream.hpp"
 #include "runtime/providers/retry.hpp"
 
 namespace agentos::providers {
@@ -130,25 +132,45 @@ AnthropicProvider::AnthropicProvider(
     : model_(std::move(model)), api_key_(std::move(api_key)), http_(http), prices_(prices), retry_(retry) {}
 
 net::awaitable<ChatResult> AnthropicProvider::Chat(ChatRequest request, TokenSink on_token) {
+    const bool streaming = static_cast<bool>(on_token);
+    json body = AnthropicRequestBody(model_, request);
+    if (streaming) {
+        body["stream"] = true;
+    }
     outbound::HttpRequest http_request;
     http_request.method = "POST";
     http_request.url = JoinUrl(model_.base_url, kAnthropicBaseUrl, "/messages");
     http_request.headers = {
         {"content-type", "application/json"},
-        {"accept", "application/json"},
+        {"accept", streaming ? "text/event-stream" : "application/json"},
         {"anthropic-version", std::string(kAnthropicVersion)}};
     if (!api_key_.empty()) {
         http_request.headers.emplace_back("x-api-key", api_key_);
     }
-    http_request.body = DumpJson(AnthropicRequestBody(model_, request));
+    http_request.body = DumpJson(body);
     http_request.timeout = RequestTimeout(model_);
     RetryCall call{kProvider, api_key_, retry_};
-    const outbound::HttpResponse response = co_await SendWithRetry(http_, std::move(http_request), std::move(call));
-    ChatResult result = ParseAnthropicResponse(ParseResponseBody(kProvider, response.body), model_.name);
-    result.cost_usd = prices_->Cost(result.model, result.prompt_tokens, result.completion_tokens);
-    if (on_token && !result.text.empty()) {
-        on_token(result.text);
+    ChatResult result;
+    if (streaming) {
+        // Both live in this frame, which outlives the send that feeds them.
+        AnthropicStream stream(model_.name, std::move(on_token));
+        outbound::SseParser sse;
+        auto send = SendStreamingWithRetry(
+            http_,
+            std::move(http_request),
+            std::move(call),
+            [&stream, &sse](std::string_view bytes) {
+                sse.Feed(bytes, [&stream](const outbound::SseEvent& event) { stream.OnEvent(event); });
+            }
+        );
+        co_await std::move(send);
+        result = stream.Finish();
+    } else {
+        auto send = SendWithRetry(http_, std::move(http_request), std::move(call));
+        const outbound::HttpResponse response = co_await std::move(send);
+        result = ParseAnthropicResponse(ParseResponseBody(kProvider, response.body), model_.name);
     }
+    result.cost_usd = prices_->Cost(result.model, result.prompt_tokens, result.completion_tokens);
     co_return result;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 /// AnthropicProvider: the Anthropic Messages API (POST {base_url}/messages, x-api-key, anthropic-version
-/// 2023-06-01). Not streaming yet: the whole answer arrives at once and on_token gets its text in one piece.
+/// 2023-06-01). With a token sink the answer is streamed ("stream": true, SSE; see AnthropicStream) and each text
+/// delta reaches the sink as it arrives; without one it arrives whole as JSON.
 
 #include <cstdint>
 #include <string>

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "runtime/net/http_client.hpp"
+#include "runtime/net/sse_parser.hpp"
+#include "runtime/providers/openai_stream.hpp"
 #include "runtime/providers/retry.hpp"
 
 namespace agentos::providers {
@@ -19,8 +21,9 @@ std::string ArgumentsText(const json& arguments) {
     return DumpJson(arguments.is_null() ? json::object() : arguments);
 }
 
-/// The arguments a model sent: JSON text (usually) or an object (some compatible servers).
-json ParseArguments(const json& arguments) {
+}  // namespace
+
+json ParseOpenAiArguments(const json& arguments) {
     if (arguments.is_object()) {
         return arguments;
     }
@@ -37,6 +40,8 @@ json ParseArguments(const json& arguments) {
     }
     return parsed;
 }
+
+namespace {
 
 /// A message's text content: a string, or an array of parts whose "text" fields are joined.
 std::string ContentText(const json& content) {
@@ -146,7 +151,7 @@ ChatResult ParseOpenAiResponse(const json& body, const std::string& fallback_mod
                     tool_call.name = name->get<std::string>();
                 }
                 const auto arguments = function->find("arguments");
-                tool_call.arguments = arguments != function->end() ? ParseArguments(*arguments) : json::object();
+                tool_call.arguments = arguments != function->end() ? ParseOpenAiArguments(*arguments) : json::object();
             }
             result.tool_calls.push_back(std::move(tool_call));
         }
@@ -172,22 +177,44 @@ OpenAiProvider::OpenAiProvider(
       provider_(spec::ToString(model_.provider)) {}
 
 net::awaitable<ChatResult> OpenAiProvider::Chat(ChatRequest request, TokenSink on_token) {
+    const bool streaming = static_cast<bool>(on_token);
+    json body = OpenAiRequestBody(model_, request);
+    if (streaming) {
+        body["stream"] = true;
+        body["stream_options"] = {{"include_usage", true}};  // else a stream carries no token counts
+    }
     outbound::HttpRequest http_request;
     http_request.method = "POST";
     http_request.url = JoinUrl(model_.base_url, kOpenAiBaseUrl, "/chat/completions");
-    http_request.headers = {{"content-type", "application/json"}, {"accept", "application/json"}};
+    http_request.headers = {
+        {"content-type", "application/json"}, {"accept", streaming ? "text/event-stream" : "application/json"}};
     if (!api_key_.empty()) {
         http_request.headers.emplace_back("authorization", "Bearer " + api_key_);
     }
-    http_request.body = DumpJson(OpenAiRequestBody(model_, request));
+    http_request.body = DumpJson(body);
     http_request.timeout = RequestTimeout(model_);
     RetryCall call{provider_, api_key_, retry_};
-    const outbound::HttpResponse response = co_await SendWithRetry(http_, std::move(http_request), std::move(call));
-    ChatResult result = ParseOpenAiResponse(ParseResponseBody(provider_, response.body), model_.name, provider_);
-    result.cost_usd = prices_->Cost(result.model, result.prompt_tokens, result.completion_tokens);
-    if (on_token && !result.text.empty()) {
-        on_token(result.text);
+    ChatResult result;
+    if (streaming) {
+        // Both live in this frame, which outlives the send that feeds them.
+        OpenAiStream stream(provider_, model_.name, std::move(on_token));
+        outbound::SseParser sse;
+        auto send = SendStreamingWithRetry(
+            http_,
+            std::move(http_request),
+            std::move(call),
+            [&stream, &sse](std::string_view bytes) {
+                sse.Feed(bytes, [&stream](const outbound::SseEvent& event) { stream.OnEvent(event); });
+            }
+        );
+        co_await std::move(send);
+        result = stream.Finish();
+    } else {
+        auto send = SendWithRetry(http_, std::move(http_request), std::move(call));
+        const outbound::HttpResponse response = co_await std::move(send);
+        result = ParseOpenAiResponse(ParseResponseBody(provider_, response.body), model_.name, provider_);
     }
+    result.cost_usd = prices_->Cost(result.model, result.prompt_tokens, result.completion_tokens);
     co_return result;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// OpenAiProvider: the OpenAI Chat Completions API (POST {base_url}/chat/completions), for provider `openai` and
-/// for `openai_compatible` servers (same wire, any base_url, the key optional). Not streaming yet: the whole answer
-/// arrives at once and on_token gets its text in one piece.
+/// for `openai_compatible` servers (same wire, any base_url, the key optional). With a token sink the answer is
+/// streamed ("stream": true, SSE; see OpenAiStream) and each text delta reaches the sink as it arrives; without one
+/// it arrives whole as JSON.
 
 #include <string>
 #include <string_view>
@@ -24,6 +25,10 @@ nlohmann::json OpenAiRequestBody(const spec::ModelSpec& model, const ChatRequest
 ChatResult ParseOpenAiResponse(
     const nlohmann::json& body, const std::string& fallback_model, const std::string& provider
 );
+
+/// A tool call's arguments as a model sent them: JSON text (usually; blank → {}) or an object (some compatible
+/// servers). What does not parse to an object is kept as {"_raw": "<text>"}.
+nlohmann::json ParseOpenAiArguments(const nlohmann::json& arguments);
 
 class OpenAiProvider : public LlmProvider {
 public:

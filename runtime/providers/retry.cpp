@@ -131,16 +131,38 @@ net::awaitable<void> SleepFor(std::chrono::milliseconds delay) {
     co_await timer.async_wait(net::use_awaitable);
 }
 
-net::awaitable<outbound::HttpResponse> SendWithRetry(
-    outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call
+namespace {
+
+void DiscardBody(std::string_view /*bytes*/) {}
+
+/// SendWithRetry and SendStreamingWithRetry; `on_body` empty: the whole body is read.
+net::awaitable<outbound::HttpResponse> RetryLoop(
+    outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call, outbound::BodySink on_body
 ) {
+    // Whether a 2xx body began to arrive: from then on nothing is retried. The sink lives in this frame, which
+    // outlives every SendStreaming call below.
+    bool started = false;
+    outbound::BodySink marking;
+    if (on_body) {
+        marking = [&started, &on_body](std::string_view bytes) {
+            started = true;
+            on_body(bytes);
+        };
+    }
     const int attempts = 1 + std::max(0, call.policy.max_retries);
     for (int attempt = 1;; ++attempt) {
         std::optional<outbound::HttpResponse> response;
         std::string transport_failure;
         try {
-            response = co_await http->Send(request);
+            if (marking) {
+                response = co_await http->SendStreaming(request, marking);
+            } else {
+                response = co_await http->Send(request);
+            }
         } catch (const outbound::TransportError& e) {
+            if (started) {
+                throw ProviderError(call.provider + ": the stream broke off: " + Redact(e.what(), call.secret));
+            }
             if (e.kind() == outbound::TransportError::Kind::kTooLarge) {
                 throw ProviderError(call.provider + ": " + Redact(e.what(), call.secret));
             }
@@ -179,6 +201,25 @@ net::awaitable<outbound::HttpResponse> SendWithRetry(
         spdlog::info("{}: {}; retry {} of {} in {} ms", call.provider, failure, attempt, attempts - 1, delay.count());
         co_await SleepFor(delay);
     }
+}
+
+}  // namespace
+
+net::awaitable<outbound::HttpResponse> SendWithRetry(
+    outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call
+) {
+    auto loop = RetryLoop(http, std::move(request), std::move(call), {});
+    co_return co_await std::move(loop);
+}
+
+net::awaitable<outbound::HttpResponse> SendStreamingWithRetry(
+    outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call, outbound::BodySink on_body
+) {
+    if (!on_body) {
+        on_body = DiscardBody;  // an empty sink would mean SendWithRetry's whole-body read
+    }
+    auto loop = RetryLoop(http, std::move(request), std::move(call), std::move(on_body));
+    co_return co_await std::move(loop);
 }
 
 std::string JoinUrl(const std::optional<std::string>& base_url, std::string_view default_base, std::string_view path) {

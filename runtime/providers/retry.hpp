@@ -54,6 +54,14 @@ net::awaitable<outbound::HttpResponse> SendWithRetry(
     outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call
 );
 
+/// SendWithRetry for a streamed answer: a 2xx body goes to `on_body` as it arrives (HttpClient::SendStreaming).
+/// Failures before the first byte of a 2xx body are retried as SendWithRetry does; once a 2xx body has started,
+/// a broken stream (transport error, timeout) is a ProviderError at once ("openai: the stream broke off: …"):
+/// what `on_body` passed on cannot be taken back. An exception from `on_body` propagates as it is.
+net::awaitable<outbound::HttpResponse> SendStreamingWithRetry(
+    outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call, outbound::BodySink on_body
+);
+
 // --- plumbing the HTTP providers share ----------------------------------------------------------------------------
 
 /// `base_url` (or `default_base` when unset), without trailing slashes, followed by `path` ("/chat/completions").

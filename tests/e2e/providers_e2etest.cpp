@@ -1,7 +1,8 @@
 // The LLM providers against FakeLlmServer: the exact OpenAI and Anthropic wire formats, parsing of text, tool calls,
-// usage and cost, the mock's script and echo, retries (429 with Retry-After, 5xx, hang-up, timeout) and giving up,
-// errors that are not retried, missing keys and the mock fallback. No Postgres: each test runs its coroutines on a
-// local io_context.
+// usage and cost, streaming (deltas as they arrive, tool calls from pieces, the same result as the JSON answer, a
+// stream that breaks off), the mock's script and echo, retries (429 with Retry-After, 5xx, hang-up, timeout) and
+// giving up, errors that are not retried, missing keys and the mock fallback. No Postgres: each test runs its
+// coroutines on a local io_context.
 
 #include <chrono>
 #include <exception>
@@ -153,9 +154,9 @@ protected:
     }
 
     /// The ProviderError's message (a test failure when the call succeeds or throws something else).
-    std::string ChatError(providers::LlmProvider& provider, ChatRequest request) {
+    std::string ChatError(providers::LlmProvider& provider, ChatRequest request, providers::TokenSink sink = {}) {
         try {
-            Chat(provider, std::move(request));
+            Chat(provider, std::move(request), std::move(sink));
         } catch (const ProviderError& e) {
             return e.what();
         } catch (const std::exception& e) {
@@ -184,6 +185,8 @@ class AnthropicProviderTest : public ProviderTest {};
 class ProviderRetryTest : public ProviderTest {};
 
 class ProviderFactoryTest : public ProviderTest {};
+
+class ProviderStreamingTest : public ProviderTest {};
 
 class FakeLlmServerTest : public ProviderTest {};
 
@@ -595,6 +598,300 @@ TEST_F(ProviderRetryTest, ReadsRetryAfterInSecondsOrMilliseconds) {
     EXPECT_EQ(providers::RetryAfter(response), milliseconds(40));
 }
 
+// --- streaming -----------------------------------------------------------------------------------------------------
+
+/// What a token sink saw: each delta and when it came.
+struct Deltas {
+    std::vector<std::string> pieces;
+    std::vector<SteadyClock::time_point> times;
+
+    providers::TokenSink Sink() {
+        return [this](std::string_view delta) {
+            pieces.emplace_back(delta);
+            times.push_back(SteadyClock::now());
+        };
+    }
+
+    std::string Joined() const {
+        std::string text;
+        for (const auto& piece : pieces) {
+            text += piece;
+        }
+        return text;
+    }
+};
+
+void ExpectSameResult(const ChatResult& streamed, const ChatResult& whole) {
+    EXPECT_EQ(streamed.text, whole.text);
+    ASSERT_EQ(streamed.tool_calls.size(), whole.tool_calls.size());
+    for (std::size_t i = 0; i < whole.tool_calls.size(); ++i) {
+        EXPECT_EQ(streamed.tool_calls[i].id, whole.tool_calls[i].id) << i;
+        EXPECT_EQ(streamed.tool_calls[i].name, whole.tool_calls[i].name) << i;
+        EXPECT_EQ(streamed.tool_calls[i].arguments, whole.tool_calls[i].arguments) << i;
+    }
+    EXPECT_EQ(streamed.prompt_tokens, whole.prompt_tokens);
+    EXPECT_EQ(streamed.completion_tokens, whole.completion_tokens);
+    EXPECT_EQ(streamed.model, whole.model);
+    EXPECT_DOUBLE_EQ(streamed.cost_usd, whole.cost_usd);
+}
+
+/// A reply with text and two tool calls whose arguments are long enough to come in several pieces.
+FakeReply ToolReply(const std::string& model) {
+    FakeReply reply = Reply("Checking both cities now.");
+    reply.tool_calls = {
+        {"call_paris", "get_weather", json{{"city", "Paris"}, {"units", "metric"}, {"note", "a long enough argument"}}},
+        {"call_ljubljana", "get_weather", json{{"city", "Ljubljana"}, {"days", json::array({1, 2, 3})}}}};
+    reply.prompt_tokens = 1200;
+    reply.completion_tokens = 340;
+    reply.model = model;
+    return reply;
+}
+
+FakeReply Cut(FakeStreamEnd end, std::size_t events, std::string text = "one two three four five six") {
+    FakeReply reply = Reply(std::move(text));
+    reply.stream_end = end;
+    reply.stream_events = events;
+    return reply;
+}
+
+TEST_F(ProviderStreamingTest, OpenAiDeltasArriveInOrderWhileTheAnswerStreams) {
+    auto provider = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    FakeReply reply = Reply("Streams arrive one word at a time.");
+    reply.chunk_delay = milliseconds(40);
+    fake_.Push(reply);
+    Deltas deltas;
+
+    const auto result = Chat(*provider, Ask("stream please"), deltas.Sink());
+    const auto done = SteadyClock::now();
+
+    EXPECT_EQ(result.text, "Streams arrive one word at a time.");
+    EXPECT_EQ(deltas.pieces, (std::vector<std::string>{"Streams ", "arrive ", "one ", "word ", "at ", "a ", "time."}));
+    EXPECT_EQ(deltas.Joined(), result.text);
+    // After the first word come six more, the finish, the usage and [DONE], 40 ms apart: the first delta was
+    // handed on while the rest were still on their way.
+    EXPECT_GE(Ms(done - deltas.times.front()), 200) << "the deltas were buffered";
+}
+
+TEST_F(ProviderStreamingTest, AnthropicDeltasArriveInOrderWhileTheAnswerStreams) {
+    auto provider = Make(Model(spec::Provider::kAnthropic, "claude-sonnet-4-20250514"));
+    FakeReply reply = Reply("Claude streams too, word by word.");
+    reply.chunk_delay = milliseconds(40);
+    fake_.Push(reply);
+    Deltas deltas;
+
+    const auto result = Chat(*provider, Ask("stream please"), deltas.Sink());
+    const auto done = SteadyClock::now();
+
+    EXPECT_EQ(result.text, "Claude streams too, word by word.");
+    EXPECT_EQ(deltas.pieces, (std::vector<std::string>{"Claude ", "streams ", "too, ", "word ", "by ", "word."}));
+    EXPECT_EQ(deltas.Joined(), result.text);
+    EXPECT_GE(Ms(done - deltas.times.front()), 200) << "the deltas were buffered";
+}
+
+TEST_F(ProviderStreamingTest, OpenAiAsksForAStreamOnlyWithASink) {
+    auto provider = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    fake_.Push(Reply("streamed"));
+    fake_.Push(Reply("whole"));
+    Deltas deltas;
+
+    EXPECT_EQ(Chat(*provider, Ask("hi"), deltas.Sink()).text, "streamed");
+    EXPECT_EQ(Chat(*provider, Ask("hi")).text, "whole");
+
+    const auto bodies = fake_.requests();
+    ASSERT_EQ(bodies.size(), 2U);
+    EXPECT_EQ(bodies[0]["stream"], true);
+    EXPECT_EQ(bodies[0]["stream_options"], (json{{"include_usage", true}}));
+    EXPECT_EQ(fake_.raw_requests()[0].Header("accept"), "text/event-stream");
+    EXPECT_FALSE(bodies[1].contains("stream"));
+    EXPECT_FALSE(bodies[1].contains("stream_options"));
+    EXPECT_EQ(fake_.raw_requests()[1].Header("accept"), "application/json");
+    EXPECT_EQ(deltas.Joined(), "streamed");
+}
+
+TEST_F(ProviderStreamingTest, AnthropicAsksForAStreamOnlyWithASink) {
+    auto provider = Make(Model(spec::Provider::kAnthropic, "claude-sonnet-4-20250514"));
+    fake_.Push(Reply("streamed"));
+    fake_.Push(Reply("whole"));
+    Deltas deltas;
+
+    EXPECT_EQ(Chat(*provider, Ask("hi"), deltas.Sink()).text, "streamed");
+    EXPECT_EQ(Chat(*provider, Ask("hi")).text, "whole");
+
+    const auto bodies = fake_.requests();
+    ASSERT_EQ(bodies.size(), 2U);
+    EXPECT_EQ(bodies[0]["stream"], true);
+    EXPECT_FALSE(bodies[0].contains("stream_options"));
+    EXPECT_FALSE(bodies[1].contains("stream"));
+}
+
+TEST_F(ProviderStreamingTest, OpenAiToolCallsUsageAndCostMatchTheJsonAnswer) {
+    auto provider = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    fake_.Push(ToolReply("gpt-4o-2024-08-06"));
+    fake_.Push(ToolReply("gpt-4o-2024-08-06"));
+    Deltas deltas;
+
+    const auto streamed = Chat(*provider, Ask("weather in two cities?"), deltas.Sink());
+    const auto whole = Chat(*provider, Ask("weather in two cities?"));
+
+    ExpectSameResult(streamed, whole);
+    ASSERT_EQ(streamed.tool_calls.size(), 2U);
+    EXPECT_EQ(streamed.tool_calls[0].id, "call_paris");
+    EXPECT_EQ(streamed.tool_calls[0].arguments["note"], "a long enough argument");
+    EXPECT_EQ(streamed.tool_calls[1].arguments, (json{{"city", "Ljubljana"}, {"days", {1, 2, 3}}}));
+    EXPECT_EQ(streamed.prompt_tokens, 1200);
+    EXPECT_EQ(streamed.completion_tokens, 340);
+    EXPECT_NEAR(streamed.cost_usd, (1200 * 2.50 + 340 * 10.0) / 1e6, 1e-12);
+    EXPECT_EQ(deltas.Joined(), "Checking both cities now.");
+    EXPECT_EQ(fake_.requests()[0]["stream"], true);  // the arguments came in 8-byte pieces
+}
+
+TEST_F(ProviderStreamingTest, AnthropicToolCallsUsageAndCostMatchTheJsonAnswer) {
+    auto provider = Make(Model(spec::Provider::kAnthropic, "claude-3-5-sonnet-latest"));
+    fake_.Push(ToolReply("claude-3-5-sonnet-20241022"));
+    fake_.Push(ToolReply("claude-3-5-sonnet-20241022"));
+    Deltas deltas;
+
+    const auto streamed = Chat(*provider, Ask("weather in two cities?"), deltas.Sink());
+    const auto whole = Chat(*provider, Ask("weather in two cities?"));
+
+    ExpectSameResult(streamed, whole);
+    ASSERT_EQ(streamed.tool_calls.size(), 2U);
+    EXPECT_EQ(streamed.tool_calls[0].id, "call_paris");
+    EXPECT_EQ(streamed.tool_calls[1].arguments, (json{{"city", "Ljubljana"}, {"days", {1, 2, 3}}}));
+    EXPECT_EQ(streamed.prompt_tokens, 1200);
+    EXPECT_EQ(streamed.completion_tokens, 340);
+    EXPECT_NEAR(streamed.cost_usd, (1200 * 3.0 + 340 * 15.0) / 1e6, 1e-12);
+    EXPECT_EQ(deltas.Joined(), "Checking both cities now.");
+}
+
+TEST_F(ProviderStreamingTest, ToolCallsWithoutTextSendNoDeltas) {
+    for (const auto provider_kind : {spec::Provider::kOpenAi, spec::Provider::kAnthropic}) {
+        auto provider = Make(Model(provider_kind, "some-model"));
+        FakeReply reply;
+        reply.tool_calls = {{"id_1", "get_time", json::object()}};
+        fake_.Push(reply);
+        Deltas deltas;
+
+        const auto result = Chat(*provider, Ask("time?"), deltas.Sink());
+
+        EXPECT_EQ(result.text, "");
+        EXPECT_TRUE(deltas.pieces.empty());
+        ASSERT_EQ(result.tool_calls.size(), 1U);
+        EXPECT_EQ(result.tool_calls[0].id, "id_1");
+        EXPECT_EQ(result.tool_calls[0].arguments, json::object());
+    }
+}
+
+TEST_F(ProviderStreamingTest, OpenAiUnparsableStreamedArgumentsAreKeptRaw) {
+    auto provider = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    FakeReply reply;
+    reply.tool_calls = {{"call_1", "get_weather", json("{\"city\": Par")}};
+    fake_.Push(reply);
+    Deltas deltas;
+
+    const auto result = Chat(*provider, Ask("weather?"), deltas.Sink());
+
+    ASSERT_EQ(result.tool_calls.size(), 1U);
+    EXPECT_EQ(result.tool_calls[0].arguments, (json{{"_raw", "{\"city\": Par"}}));
+}
+
+TEST_F(ProviderStreamingTest, A429BeforeTheStreamIsRetried) {
+    for (const auto provider_kind : {spec::Provider::kOpenAi, spec::Provider::kAnthropic}) {
+        auto provider = Make(Model(provider_kind, "some-model"));
+        const std::size_t before = fake_.request_count();
+        fake_.Push(Status(429, "Rate limit reached"));
+        fake_.Push(Status(503));
+        fake_.Push(Reply("after the wait"));
+        Deltas deltas;
+
+        EXPECT_EQ(Chat(*provider, Ask("hi"), deltas.Sink()).text, "after the wait");
+
+        EXPECT_EQ(deltas.Joined(), "after the wait");  // nothing from the failed attempts
+        EXPECT_EQ(fake_.request_count() - before, 3U);
+    }
+}
+
+TEST_F(ProviderStreamingTest, AHangUpBeforeTheFirstBodyByteIsRetried) {
+    auto provider = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    fake_.Push(Cut(FakeStreamEnd::kHangUp, 0));  // the 200 header, then the connection closes
+    fake_.Push(Reply("second try"));
+    Deltas deltas;
+
+    EXPECT_EQ(Chat(*provider, Ask("hi"), deltas.Sink()).text, "second try");
+
+    EXPECT_EQ(deltas.Joined(), "second try");
+    EXPECT_EQ(fake_.request_count(), 2U);
+}
+
+TEST_F(ProviderStreamingTest, AStreamCutMidwayIsAProviderErrorAndNotRetried) {
+    for (const auto provider_kind : {spec::Provider::kOpenAi, spec::Provider::kAnthropic}) {
+        const std::string name = provider_kind == spec::Provider::kOpenAi ? "openai" : "anthropic";
+        auto provider = Make(Model(provider_kind, "some-model"));
+        const std::size_t before = fake_.request_count();
+        fake_.Push(Cut(FakeStreamEnd::kHangUp, 4));  // OpenAI: role, one, two, three; Anthropic: start, block, one, two
+        Deltas deltas;
+
+        const std::string error = ChatError(*provider, Ask("hi"), deltas.Sink());
+
+        EXPECT_EQ(error.rfind(name + ": the stream broke off: POST ", 0), 0U) << error;
+        EXPECT_FALSE(deltas.pieces.empty()) << name;            // what came before the cut was handed on
+        EXPECT_EQ(fake_.request_count() - before, 1U) << name;  // a retry would have got the echo "hi"
+    }
+}
+
+TEST_F(ProviderStreamingTest, AStreamSlowerThanTheDeadlineIsAProviderError) {
+    auto model = Model(spec::Provider::kOpenAi, "gpt-4o");
+    model.timeout_s = 0.5;  // the whole exchange, stream included
+    auto provider = Make(model);
+    FakeReply slow = Reply("one two three four five six seven eight");
+    slow.chunk_delay = milliseconds(150);  // the whole stream would take about 2 s
+    fake_.Push(slow);
+    Deltas deltas;
+    const auto start = SteadyClock::now();
+
+    const std::string error = ChatError(*provider, Ask("hi"), deltas.Sink());
+
+    EXPECT_EQ(error.rfind("openai: the stream broke off: POST ", 0), 0U) << error;
+    EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+    EXPECT_FALSE(deltas.pieces.empty());
+    EXPECT_LT(Ms(SteadyClock::now() - start), 1200);
+    EXPECT_EQ(fake_.request_count(), 1U);
+}
+
+TEST_F(ProviderStreamingTest, AStreamThatEndsEarlyIsAProviderError) {
+    auto openai = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    fake_.Push(Cut(FakeStreamEnd::kEndEarly, 5));
+    EXPECT_EQ(ChatError(*openai, Ask("hi"), Deltas().Sink()), "openai: the stream ended before [DONE]");
+
+    auto anthropic = Make(Model(spec::Provider::kAnthropic, "claude-sonnet-4-20250514"));
+    fake_.Push(Cut(FakeStreamEnd::kEndEarly, 5));
+    EXPECT_EQ(ChatError(*anthropic, Ask("hi"), Deltas().Sink()), "anthropic: the stream ended before message_stop");
+    EXPECT_EQ(fake_.request_count(), 2U);
+}
+
+TEST_F(ProviderStreamingTest, AnErrorEventInTheStreamIsAProviderError) {
+    auto openai = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    fake_.Push(Cut(FakeStreamEnd::kError, 3));
+    EXPECT_EQ(
+        ChatError(*openai, Ask("hi"), Deltas().Sink()), "openai: error in the stream: the model failed mid-stream"
+    );
+
+    auto anthropic = Make(Model(spec::Provider::kAnthropic, "claude-sonnet-4-20250514"));
+    fake_.Push(Cut(FakeStreamEnd::kError, 3));
+    EXPECT_EQ(ChatError(*anthropic, Ask("hi"), Deltas().Sink()), "anthropic: error in the stream: Overloaded");
+    EXPECT_EQ(fake_.request_count(), 2U);
+}
+
+TEST_F(ProviderStreamingTest, AFullyReadStreamLeavesItsConnectionForTheNextCall) {
+    auto provider = Make(Model(spec::Provider::kOpenAi, "gpt-4o"));
+    Deltas deltas;
+    for (int i = 0; i < 3; ++i) {
+        fake_.Push(Reply("answer " + std::to_string(i)));
+        EXPECT_EQ(Chat(*provider, Ask("hi"), deltas.Sink()).text, "answer " + std::to_string(i));
+    }
+    EXPECT_EQ(fake_.connection_count(), 1U);
+}
+
 // --- keys, fallback and the factory -------------------------------------------------------------------------------
 
 TEST_F(ProviderFactoryTest, MissingKeyNamesTheVariable) {
@@ -824,7 +1121,10 @@ TEST_F(FakeLlmServerTest, StreamsOpenAiSse) {
     reply.chunk_delay = milliseconds(1);
     fake_.Push(reply);
     const json request = {
-        {"model", "gpt-4o"}, {"stream", true}, {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
+        {"model", "gpt-4o"},
+        {"stream", true},
+        {"stream_options", {{"include_usage", true}}},
+        {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
 
     const auto response = RunCo(ioc_, http_.Send(Post(fake_.base_url() + "/chat/completions", request)));
 
@@ -950,6 +1250,46 @@ TEST_F(FakeLlmServerTest, ErrorsInEachProvidersShapeWithRetryAfter) {
 
     ASSERT_EQ(fake_.requests().size(), 2U);
     EXPECT_EQ(fake_.requests()[1]["model"], "m");
+}
+
+TEST_F(ProviderStreamingTest, HttpClientStreamsA2xxBodyAndKeepsAnErrorBody) {
+    const json request = {
+        {"model", "gpt-4o"},
+        {"stream", true},
+        {"stream_options", {{"include_usage", true}}},
+        {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})}};
+    fake_.Push(Reply("the same stream twice"));
+    fake_.Push(Reply("the same stream twice"));
+    fake_.Push(Status(429, "slow down"));
+    const std::string url = fake_.base_url() + "/chat/completions";
+    std::string streamed;
+    int pieces = 0;
+
+    const auto whole = RunCo(ioc_, http_.Send(Post(url, request)));
+    const auto streaming = RunCo(ioc_, http_.SendStreaming(Post(url, request), [&](std::string_view bytes) {
+        streamed += bytes;
+        ++pieces;
+    }));
+    const auto error = RunCo(ioc_, http_.SendStreaming(Post(url, request), [&](std::string_view) { ++pieces; }));
+
+    EXPECT_EQ(streaming.status, 200);
+    EXPECT_EQ(streaming.Header("content-type").value_or(""), "text/event-stream");
+    EXPECT_EQ(streaming.body, "");
+    // The ids count requests, so only the first chunk's id differs.
+    const auto without_ids = [](std::string body) {
+        for (const char* id : {"chatcmpl-fake-1", "chatcmpl-fake-2"}) {
+            for (auto at = body.find(id); at != std::string::npos; at = body.find(id)) {
+                body.replace(at, std::string(id).size(), "ID");
+            }
+        }
+        return body;
+    };
+    EXPECT_EQ(without_ids(streamed), without_ids(whole.body));
+    EXPECT_GT(pieces, 1);
+    const int after_stream = pieces;
+    EXPECT_EQ(error.status, 429);
+    EXPECT_EQ(providers::ErrorMessageFromBody(error.body), "slow down");
+    EXPECT_EQ(pieces, after_stream);  // an error body is not streamed
 }
 
 }  // namespace

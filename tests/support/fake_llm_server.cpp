@@ -1,5 +1,6 @@
 #include "tests/support/fake_llm_server.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 #include <utility>
@@ -227,6 +228,7 @@ struct Turn {
     std::int64_t completion_tokens = 0;
     std::int64_t n = 0;
     std::vector<FakeToolCall> calls;  ///< with ids filled in
+    bool include_usage = false;       ///< OpenAI streaming: stream_options.include_usage
 };
 
 TestResponse ErrorResponse(bool openai, int status, const std::string& text) {
@@ -311,6 +313,10 @@ std::vector<std::string> OpenAiStream(const Turn& t) {
         }
     }
     events.push_back(chunk(json::object(), t.calls.empty() ? "stop" : "tool_calls"));
+    if (!t.include_usage) {
+        events.emplace_back("data: [DONE]\n\n");
+        return events;
+    }
     events.push_back(SseData(
         {{"id", id},
          {"object", "chat.completion.chunk"},
@@ -408,6 +414,40 @@ std::vector<std::string> AnthropicStream(const Turn& t) {
     return events;
 }
 
+/// Cuts a stream's events short as `reply.stream_end` asks.
+void EndStream(bool openai, const FakeReply& reply, TestResponse& res) {
+    if (reply.stream_end == FakeStreamEnd::kComplete) {
+        return;
+    }
+    res.chunks.resize(std::min(res.chunks.size(), reply.stream_events));
+    switch (reply.stream_end) {
+        case FakeStreamEnd::kComplete:
+        case FakeStreamEnd::kEndEarly:
+            break;
+        case FakeStreamEnd::kHangUp:
+            res.cut_after_chunks = true;
+            if (res.chunks.empty()) {
+                res.chunks.emplace_back();  // the headers go out, then the connection closes
+            }
+            break;
+        case FakeStreamEnd::kError:
+            if (openai) {
+                res.chunks.push_back(SseData(
+                    {{"error",
+                      {{"message", "the model failed mid-stream"}, {"type", "server_error"}, {"code", nullptr}}}}
+                ));
+            } else {
+                res.chunks.push_back(SseEvent(
+                    "error", {{"type", "error"}, {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}
+                ));
+            }
+            break;
+    }
+    if (res.chunks.empty()) {
+        res.chunks.emplace_back();  // an empty body, still chunked
+    }
+}
+
 }  // namespace
 
 FakeLlmServer::FakeLlmServer() : state_(std::make_shared<State>()) {
@@ -443,8 +483,11 @@ FakeLlmServer::FakeLlmServer() : state_(std::make_shared<State>()) {
             res.status = reply.status;
             if (body.value("stream", false)) {
                 res.content_type = "text/event-stream";
+                turn.include_usage = body.contains("stream_options") && body["stream_options"].is_object() &&
+                                     body["stream_options"].value("include_usage", false);
                 res.chunks = openai ? OpenAiStream(turn) : AnthropicStream(turn);
                 res.chunk_delay = reply.chunk_delay;
+                EndStream(openai, reply, res);
             } else {
                 res.body = openai ? OpenAiJson(turn) : AnthropicJson(turn);
             }
@@ -493,6 +536,10 @@ std::vector<RecordedRequest> FakeLlmServer::raw_requests() const {
 
 std::size_t FakeLlmServer::request_count() const {
     return server_->request_count();
+}
+
+std::size_t FakeLlmServer::connection_count() const {
+    return server_->connection_count();
 }
 
 }  // namespace agentos::testing

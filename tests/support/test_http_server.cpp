@@ -42,6 +42,7 @@ struct TestHttpServer::Impl : std::enable_shared_from_this<Impl> {
     Handler handler;
     std::vector<RecordedRequest> requests;
     std::uint16_t port = 0;
+    std::size_t connections = 0;
 
     asio::awaitable<void> Session(tcp::socket socket) {
         beast::tcp_stream stream(std::move(socket));
@@ -88,7 +89,7 @@ struct TestHttpServer::Impl : std::enable_shared_from_this<Impl> {
                     head.set(k, v);
                 }
                 head.chunked(true);
-                head.keep_alive(false);
+                head.keep_alive(req.keep_alive() && !res.cut_after_chunks);
                 http::response_serializer<http::empty_body> sr{head};
                 auto [hec, hn] = co_await http::async_write_header(stream, sr, kUseTuple);
                 if (hec) {
@@ -99,14 +100,26 @@ struct TestHttpServer::Impl : std::enable_shared_from_this<Impl> {
                         asio::steady_timer timer(stream.get_executor(), res.chunk_delay);
                         co_await timer.async_wait(kUseTuple);
                     }
+                    if (piece.empty()) {
+                        continue;  // a chunk of size 0 would end the body
+                    }
                     auto [cec, cn] =
                         co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), kUseTuple);
                     if (cec) {
                         co_return;
                     }
                 }
-                co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
-                co_return;
+                if (res.cut_after_chunks) {
+                    beast::error_code ignored;
+                    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                    stream.socket().close(ignored);
+                    co_return;
+                }
+                auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
+                if (lec || !req.keep_alive()) {
+                    co_return;
+                }
+                continue;
             }
             http::response<http::string_body> out{static_cast<http::status>(res.status), req.version()};
             out.set(http::field::content_type, res.content_type);
@@ -128,6 +141,10 @@ struct TestHttpServer::Impl : std::enable_shared_from_this<Impl> {
             auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kUseTuple);
             if (ec) {
                 co_return;
+            }
+            {
+                const std::lock_guard lock(mutex);
+                ++connections;
             }
             auto self = shared_from_this();
             auto ex = socket.get_executor();
@@ -169,6 +186,11 @@ std::vector<RecordedRequest> TestHttpServer::requests() const {
 std::size_t TestHttpServer::request_count() const {
     const std::lock_guard lock(impl_->mutex);
     return impl_->requests.size();
+}
+
+std::size_t TestHttpServer::connection_count() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->connections;
 }
 
 void TestHttpServer::SetHandler(Handler handler) {

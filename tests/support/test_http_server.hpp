@@ -33,6 +33,7 @@ struct TestResponse {
     /// When set, the body is sent in these pieces, `chunk_delay` apart (chunked encoding), e.g. an SSE stream.
     std::vector<std::string> chunks;
     std::chrono::milliseconds chunk_delay{0};
+    bool cut_after_chunks = false;  ///< with chunks: close the connection after them, leaving the body unfinished
 };
 
 class TestHttpServer {
@@ -49,6 +50,7 @@ public:
 
     std::vector<RecordedRequest> requests() const;
     std::size_t request_count() const;
+    std::size_t connection_count() const;  ///< connections accepted so far
 
     void SetHandler(Handler handler);
 
