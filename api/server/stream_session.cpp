@@ -22,6 +22,14 @@ namespace websocket = beast::websocket;
 namespace {
 
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+/// A stream's kernel send buffer, fixed rather than auto-tuned (up to 4 MiB on Linux): what a slow reader leaves
+/// unread then waits in its subscription, whose cap cuts it, and 10,000 streams cannot pin gigabytes of kernel memory.
+constexpr int kStreamSendBuffer = 64 * 1024;
+
+void FixSendBuffer(beast::tcp_stream& stream) {
+    beast::error_code ec;
+    stream.socket().set_option(net::socket_base::send_buffer_size(kStreamSendBuffer), ec);
+}
 
 /// What the stream's helpers share on the connection's strand; `stream` is null once the stream is over.
 struct Link {
@@ -184,6 +192,7 @@ SocketDeadline::~SocketDeadline() {
 net::awaitable<void> ServeSse(
     beast::tcp_stream& stream, Response response, unsigned version, std::chrono::milliseconds write_timeout
 ) {
+    FixSendBuffer(stream);
     http::response<http::empty_body> head{http::status::ok, version};
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");
@@ -242,6 +251,7 @@ net::awaitable<void> ServeWebSocket(
     Response response,
     std::chrono::milliseconds write_timeout
 ) {
+    FixSendBuffer(stream);
     websocket::stream<beast::tcp_stream&> ws(stream);
     ws.set_option(websocket::stream_base::decorator([headers = response.headers](websocket::response_type& res) {
         for (const auto& [name, value] : headers) {

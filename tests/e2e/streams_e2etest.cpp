@@ -133,8 +133,7 @@ std::string CheckOrder(const std::vector<SseFrame>& frames) {
     return "";
 }
 
-// Disabled until the providers stream token by token (they still hand the whole text over once).
-TEST_F(StreamTest, DISABLED_InvokeStreamsTokensInOrderAndEndsWithDone) {
+TEST_F(StreamTest, InvokeStreamsTokensInOrderAndEndsWithDone) {
     Define(kWriter);
     const std::string text = Words(30);
     llm_.Push({.text = text, .chunk_delay = milliseconds(5)});
@@ -346,9 +345,17 @@ TEST_F(SmallBufferStreamTest, ASlowReaderIsCutAndResumesFromItsLastId) {
         key_,
         Json{{"stream", true}}.dump(),
         std::vector<std::pair<std::string, std::string>>{},
-        false
+        false,
+        4096
     );
-    std::this_thread::sleep_for(seconds(2));  // read nothing while the model writes ~250 KB of tokens
+    // Read nothing until the model has written all of its ~250 KB of tokens (and the run has ended).
+    for (int i = 0; i < 600; ++i) {
+        const auto runs = client().Get("/api/v1/runs?agent_id=writer&status=completed", key_).Json()["data"]["items"];
+        if (!runs.empty()) {
+            break;
+        }
+        std::this_thread::sleep_for(milliseconds(50));
+    }
     s->ReadHead();
     ASSERT_EQ(s->status(), 200);
     const auto frames = s->ReadAll();

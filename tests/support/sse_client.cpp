@@ -30,9 +30,13 @@ SseClient::SseClient(
     const std::string& key,
     const std::string& body,
     const std::vector<std::pair<std::string, std::string>>& headers,
-    bool read_head
+    bool read_head,
+    int receive_buffer
 ) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);

@@ -30,7 +30,8 @@ public:
         const std::string& key,
         const std::string& body = "",
         const std::vector<std::pair<std::string, std::string>>& headers = {},
-        bool read_head = true
+        bool read_head = true,
+        int receive_buffer = 0  ///< > 0: SO_RCVBUF, to make a reader that takes little at a time
     );
     ~SseClient();
     SseClient(const SseClient&) = delete;
