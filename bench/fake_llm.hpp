@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,12 +25,12 @@ constexpr const char* kAnswer =
     R"("message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],)"
     R"("usage":{"prompt_tokens":24,"completion_tokens":6,"total_tokens":30}})";
 
-/// kAnswer as a Chat Completions stream with stream_options.include_usage.
-inline std::string StreamAnswer() {
+/// `pieces` (default: kAnswer's text in four) as a Chat Completions stream with stream_options.include_usage.
+inline std::string StreamAnswer(const std::vector<std::string>& pieces = {"The ", "answer ", "is ", "42."}) {
     const std::string head =
         R"({"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",)";
     std::string body;
-    for (const char* piece : {"The ", "answer ", "is ", "42."}) {
+    for (const auto& piece : pieces) {
         body += "data: " + head + R"("choices":[{"index":0,"delta":{"content":")" + piece +
                 R"("},"finish_reason":null}]})" + "\n\n";
     }
@@ -44,7 +45,11 @@ inline std::string StreamAnswer() {
 class FakeLlm {
 public:
     /// `delay(n)`: how long to wait before answering the n-th request (0-based); none: at once.
-    explicit FakeLlm(std::function<std::chrono::milliseconds(long)> delay = {}) : delay_(std::move(delay)) {
+    /// `stream_body(n)`: the SSE body of the n-th request when it asks for a stream; none: StreamAnswer().
+    explicit FakeLlm(
+        std::function<std::chrono::milliseconds(long)> delay = {}, std::function<std::string(long)> stream_body = {}
+    )
+        : delay_(std::move(delay)), stream_body_(std::move(stream_body)) {
         listener_ = socket(AF_INET, SOCK_STREAM, 0);
         int one = 1;
         setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -111,9 +116,10 @@ private:
             // The providers write compact JSON, so the flag has no spaces.
             const bool stream =
                 std::string_view(buf).substr(header_end + 4, length).find(R"("stream":true)") != std::string_view::npos;
-            const std::string& response = stream ? stream_response : json_response;
             buf.erase(0, header_end + 4 + length);
             const long n = count_++;
+            const std::string custom = stream && stream_body_ ? respond("text/event-stream", stream_body_(n)) : "";
+            const std::string& response = !custom.empty() ? custom : stream ? stream_response : json_response;
             if (delay_) {
                 std::this_thread::sleep_for(delay_(n));
             }
@@ -127,6 +133,7 @@ private:
     int listener_ = -1;
     int port_ = 0;
     std::function<std::chrono::milliseconds(long)> delay_;
+    std::function<std::string(long)> stream_body_;
     std::atomic<long> count_{0};
 
 public:

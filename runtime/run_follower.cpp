@@ -219,6 +219,24 @@ net::awaitable<void> RunFollower::Open(std::string field, std::optional<std::str
     TakePage(*page, first_);
 }
 
+void RunFollower::OpenAtStart(std::string agent_id, nlohmann::json payload) {
+    subscription_ = deps_.hub.FollowRuns({run_id_});
+    epoch_ = deps_.relay.epoch();
+    agent_id_ = std::move(agent_id);
+    events::LiveItem start;
+    start.workspace_id = workspace_id_;
+    start.run_id = run_id_;
+    start.agent_id = agent_id_;
+    start.seq = 1;
+    start.type = "run_start";
+    start.payload = std::move(payload);
+    start.last_seq = 1;
+    first_.push_back(FrameOf(start, false));
+    delivered_seq_ = 1;
+    delivered_chunk_ = 0;
+    catch_up_ = false;
+}
+
 void RunFollower::TakePage(const store::RunFeedPage& page, std::vector<StreamFrame>& out) {
     for (const auto& event : page.events) {
         DeliverStored(*ToLiveItem(workspace_id_, run_id_, page, event), out);

@@ -63,6 +63,10 @@ public:
     /// `field`) when the position is past the run's end. `only_agent_id`: the run must be that agent's (FORBIDDEN).
     net::awaitable<void> Open(std::string field, std::optional<std::string> only_agent_id);
 
+    /// Instead of Open, for a run this caller has just started: subscribes and begins with its run_start (event 1,
+    /// `payload`) without reading the store. Whatever the run stores before the subscription is found as a gap.
+    void OpenAtStart(std::string agent_id, nlohmann::json payload);
+
     /// The next frames, in order; empty when `ping_after` passed with nothing new (or the stream ended).
     net::awaitable<std::vector<StreamFrame>> Next(std::chrono::milliseconds ping_after);
 

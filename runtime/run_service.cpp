@@ -257,6 +257,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     struct Started {
         store::RunRecord run;
         std::shared_ptr<const spec::AgentSpec> spec;
+        Json run_start;  ///< the payload of its run_start event (sequence number 1)
     };
 
     /// Inserts a hosted run and its run_start event in one statement (then, for a queued run, announces it).
@@ -321,7 +322,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         if (queued) {
             store::RunRepo(tx).NotifyQueued();
         }
-        return Started{std::move(*record), spec};
+        return Started{std::move(*record), spec, std::move(start)};
     }
 
     std::shared_ptr<const spec::AgentSpec> Definition(store::Tx& tx, const store::AgentRecord& agent) {
@@ -524,7 +525,9 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         }
         unregister_on_error.handle = nullptr;  // the execution owns its registration from here
         if (req.stream) {
-            result.streaming = true;  // the caller follows the run from its start
+            result.streaming = true;  // the caller follows the run from its start, which it is told here
+            result.agent_id = started->run.agent_id;
+            result.run_start = std::move(started->run_start);
             Launch(std::move(started->run), std::move(started->spec), {}, nullptr, {}, handle);
             co_return result;
         }

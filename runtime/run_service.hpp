@@ -82,6 +82,9 @@ struct InvokeResult {
     /// A stream was asked for: the run executes and the caller follows it from after stored event `stream_after`.
     bool streaming = false;
     std::int64_t stream_after = 0;
+    /// Invoke with stream: the run's agent and its run_start payload, so the stream begins without reading them.
+    std::string agent_id;
+    nlohmann::json run_start;
     graph::RunOutcome outcome;  ///< when neither queued nor streaming
 };
 

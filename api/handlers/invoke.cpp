@@ -95,7 +95,8 @@ net::awaitable<Response> Answer(
     if (!result.streaming) {
         co_return RunAnswer(result);
     }
-    auto stream = RunStreamResponse(s, req, result.run_id, {result.stream_after, 0}, "stream", std::move(slot));
+    auto stream =
+        RunStreamResponse(s, req, result.run_id, {result.stream_after, 0}, "stream", std::move(slot), &result);
     co_return co_await std::move(stream);
 }
 

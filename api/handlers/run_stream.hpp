@@ -8,6 +8,7 @@
 
 #include "api/server/http_types.hpp"
 #include "runtime/run_follower.hpp"
+#include "runtime/run_service.hpp"
 
 namespace agentos::api {
 
@@ -23,7 +24,8 @@ net::awaitable<Response> RunStreamResponse(
     std::string run_id,
     engine::StreamPosition after,
     std::string field,
-    std::shared_ptr<void> slot = nullptr
+    std::shared_ptr<void> slot = nullptr,
+    const engine::InvokeResult* started = nullptr  ///< a run this request started: begin with its run_start
 );
 
 /// The caller's slot for one more stream (RATE_LIMITED past the per-key limit).

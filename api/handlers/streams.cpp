@@ -175,7 +175,8 @@ net::awaitable<Response> RunStreamResponse(
     std::string run_id,
     engine::StreamPosition after,
     std::string field,
-    std::shared_ptr<void> slot
+    std::shared_ptr<void> slot,
+    const engine::InvokeResult* started
 ) {
     const auto& who = req.Who();
     if (!slot) {
@@ -186,8 +187,12 @@ net::awaitable<Response> RunStreamResponse(
     auto follower = std::make_shared<engine::RunFollower>(
         engine::FollowerDeps{s.pool, s.hub, s.relay}, who.workspace_id, std::move(run_id), after
     );
-    auto open = follower->Open(std::move(field), who.agent_id);
-    co_await std::move(open);
+    if (started != nullptr && !started->run_start.is_null()) {
+        follower->OpenAtStart(started->agent_id, started->run_start);  // no read: time to first token
+    } else {
+        auto open = follower->Open(std::move(field), who.agent_id);
+        co_await std::move(open);
+    }
     const auto ping = s.stream_options.ping_interval;
     auto response = Response::Stream(StreamKind::kSse, [follower, slot, ping](StreamWriter& writer) {
         return PumpRun(follower, writer, ping);

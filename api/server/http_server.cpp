@@ -250,6 +250,10 @@ net::awaitable<void> HttpServer::Impl::WriteAndClose(beast::tcp_stream& stream, 
 
 net::awaitable<void> HttpServer::Impl::Session(tcp::socket socket, std::shared_ptr<Connection> conn) {
     beast::tcp_stream stream(std::move(socket));
+    {
+        beast::error_code ignored;  // no Nagle: a stream's small frames (and a response after its head) go at once
+        stream.socket().set_option(tcp::no_delay(true), ignored);
+    }
     conn->stream = &stream;
 
     struct Detach {

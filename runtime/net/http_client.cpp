@@ -217,6 +217,10 @@ struct HttpClient::Impl {
                 "connect to " + t.host + ":" + std::to_string(t.port) + ": " + cec.message()
             );
         }
+        {
+            beast::error_code ignored;  // a request is one write, but a streamed answer's ACKs must not wait
+            lowest.socket().set_option(net::ip::tcp::no_delay(true), ignored);
+        }
         if (t.tls) {
             // SNI; SSL_set_tlsext_host_name is a macro with a C cast, so call what it expands to.
             if (SSL_ctrl(
