@@ -159,12 +159,15 @@ StreamFrame FrameOf(const events::LiveItem& item, bool terminal) {
     return f;
 }
 
-RunFollower::RunFollower(FollowerDeps deps, std::string workspace_id, std::string run_id, StreamPosition after)
+RunFollower::RunFollower(
+    FollowerDeps deps, std::string workspace_id, std::string run_id, StreamPosition after, bool include_children
+)
     : deps_(deps),
       workspace_id_(std::move(workspace_id)),
       run_id_(std::move(run_id)),
       delivered_seq_(after.seq),
-      delivered_chunk_(after.chunk) {}
+      delivered_chunk_(after.chunk),
+      include_children_(include_children) {}
 
 RunFollower::~RunFollower() {
     deps_.hub.Unsubscribe(subscription_);
@@ -185,7 +188,8 @@ void RunFollower::OnCut(std::function<void()> callback) {
 }
 
 net::awaitable<void> RunFollower::Open(std::string field, std::optional<std::string> only_agent_id) {
-    subscription_ = deps_.hub.FollowRuns({run_id_});  // before reading: whatever commits after the read is heard
+    // Before reading: whatever commits after the read is heard.
+    subscription_ = deps_.hub.FollowRuns({run_id_}, include_children_);
     epoch_ = deps_.relay.epoch();
     std::optional<store::RunFeedPage> page;
     const std::int64_t after = delivered_seq_;
@@ -220,7 +224,7 @@ net::awaitable<void> RunFollower::Open(std::string field, std::optional<std::str
 }
 
 void RunFollower::OpenAtStart(std::string agent_id, nlohmann::json payload) {
-    subscription_ = deps_.hub.FollowRuns({run_id_});
+    subscription_ = deps_.hub.FollowRuns({run_id_}, include_children_);
     epoch_ = deps_.relay.epoch();
     agent_id_ = std::move(agent_id);
     events::LiveItem start;
@@ -308,7 +312,26 @@ void RunFollower::FlushHeldChunks(std::vector<StreamFrame>& out) {
     held_ = std::move(later);
 }
 
+void RunFollower::ConsumeChild(const events::LiveItem& item, std::vector<StreamFrame>& out) {
+    if (item.kind == events::LiveItem::Kind::kChunk) {
+        auto data = WithRun(item.run_id, item.payload);
+        data["parent_run_id"] = run_id_;
+        out.push_back({"", "child_chunk", std::move(data)});
+        return;
+    }
+    const bool stops = item.seq == item.last_seq && Stops(item.status);
+    StreamFrame f = FrameOf(item, stops);
+    f.id.clear();  // a child's frames are live only: the parent's ids stay the parent's sequence
+    f.event = "child_" + f.event;
+    f.data["parent_run_id"] = run_id_;
+    out.push_back(std::move(f));
+}
+
 void RunFollower::Consume(const events::LiveItemPtr& item, std::vector<StreamFrame>& out) {
+    if (item->run_id != run_id_) {
+        ConsumeChild(*item, out);
+        return;
+    }
     if (item->kind == events::LiveItem::Kind::kStored) {
         DeliverStored(*item, out);
         FlushHeldChunks(out);

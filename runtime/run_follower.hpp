@@ -54,7 +54,16 @@ struct FollowerDeps {
 
 class RunFollower {
 public:
-    RunFollower(FollowerDeps deps, std::string workspace_id, std::string run_id, StreamPosition after);
+    /// `include_children`: the child runs it starts (agent nodes, call_agent) on this server stream into it too, as
+    /// frames child_run, child_chunk, child_step, child_tool, child_event, child_done, child_error — live only:
+    /// they carry no id, so resuming does not replay them.
+    RunFollower(
+        FollowerDeps deps,
+        std::string workspace_id,
+        std::string run_id,
+        StreamPosition after,
+        bool include_children = false
+    );
     ~RunFollower();
     RunFollower(const RunFollower&) = delete;
     RunFollower& operator=(const RunFollower&) = delete;
@@ -88,6 +97,7 @@ private:
     void Consume(const events::LiveItemPtr& item, std::vector<StreamFrame>& out);
     void DeliverStored(const events::LiveItem& item, std::vector<StreamFrame>& out);
     void FlushHeldChunks(std::vector<StreamFrame>& out);
+    void ConsumeChild(const events::LiveItem& item, std::vector<StreamFrame>& out);
 
     FollowerDeps deps_;
     std::string workspace_id_;
@@ -95,6 +105,7 @@ private:
     std::string agent_id_;
     std::int64_t delivered_seq_ = 0;
     std::int64_t delivered_chunk_ = 0;
+    bool include_children_ = false;
     bool catch_up_ = true;
     bool done_ = false;
     std::uint64_t epoch_ = 0;

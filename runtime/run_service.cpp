@@ -16,6 +16,7 @@
 #include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
+#include "runtime/events/live_hub.hpp"
 #include "runtime/run_close.hpp"
 #include "runtime/run_registry.hpp"
 #include "runtime/store/agent_repo.hpp"
@@ -527,6 +528,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         if (req.stream) {
             result.streaming = true;  // the caller follows the run from its start, which it is told here
             result.agent_id = started->run.agent_id;
+            result.stream_children = req.stream_children;
             result.run_start = std::move(started->run_start);
             Launch(std::move(started->run), std::move(started->spec), {}, nullptr, {}, handle);
             co_return result;
@@ -541,6 +543,10 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         std::optional<Started> started;
         core::Principal who;
         who.workspace_id = parent.run.workspace_id;
+        const std::string child_run_id = core::NewUuidV7();
+        if (deps.hub != nullptr) {
+            deps.hub->LinkChild(parent.run.id, child_run_id);  // before its run_start commits: followers hear it all
+        }
         co_await pool.Autocommit([&](store::Tx& tx) {
             const auto agent = InvocableAgent(tx, who, slug);
             const auto chain = store::RunRepo(tx).AgentChain(who.workspace_id, parent.run.id);
@@ -562,7 +568,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             req.parent_run_id = parent.run.id;
             req.trigger_type = "agent";
             const auto variables = ResolveVariables(*spec, {});
-            started = Insert(tx, agent, spec, req, variables, parent.run.depth + 1, false);
+            started = Insert(tx, agent, spec, req, variables, parent.run.depth + 1, false, false, child_run_id);
         });
         // The child runs inside its parent's execution: registered for the heartbeat and for a cancel of its own.
         auto handle = std::make_shared<RunHandle>();

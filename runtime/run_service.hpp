@@ -55,6 +55,7 @@ struct InvokeRequest {
     std::optional<std::string> parent_run_id;
     bool background = false;
     bool stream = false;  ///< started and answered at once; the caller follows it (refused for output_schema agents)
+    bool stream_children = false;  ///< with stream: the child runs' frames too
     std::string trigger_type = "manual";
     std::optional<std::string> schedule_id;
 };
@@ -85,6 +86,7 @@ struct InvokeResult {
     /// Invoke with stream: the run's agent and its run_start payload, so the stream begins without reading them.
     std::string agent_id;
     nlohmann::json run_start;
+    bool stream_children = false;
     graph::RunOutcome outcome;  ///< when neither queued nor streaming
 };
 

@@ -125,10 +125,14 @@ net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
         in.parent_run_id = core::RequireUuid("parent_run_id", *parent);
     }
     in.stream = r.OptBool("stream").value_or(false);
+    in.stream_children = r.OptBool("stream_children").value_or(false);
     in.background = r.OptBool("background").value_or(false);
     r.OptEnum("multitask_strategy", {"reject", "enqueue"});
     r.Finish();
 
+    if (in.stream_children && !in.stream) {
+        throw Error::Validation("stream_children", "only meaningful with stream: true");
+    }
     if (history != nullptr && (session_id || start_session)) {
         throw Error::Validation(
             "history", "history (client-managed) and session_id/start_session (server-managed) exclude each other"

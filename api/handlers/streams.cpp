@@ -185,7 +185,11 @@ net::awaitable<Response> RunStreamResponse(
     const json replay = {
         {"run_id", run_id}, {"status", "running"}, {"stream_url", "/api/v1/runs/" + run_id + "/stream"}};
     auto follower = std::make_shared<engine::RunFollower>(
-        engine::FollowerDeps{s.pool, s.hub, s.relay}, who.workspace_id, std::move(run_id), after
+        engine::FollowerDeps{s.pool, s.hub, s.relay},
+        who.workspace_id,
+        std::move(run_id),
+        after,
+        started != nullptr && started->stream_children
     );
     if (started != nullptr && !started->run_start.is_null()) {
         follower->OpenAtStart(started->agent_id, started->run_start);  // no read: time to first token

@@ -1549,8 +1549,8 @@ schemas.update({
         "type": "object",
         "additionalProperties": False,
         "description": (
-            "Every field is optional; an empty body is {}. Unknown fields: 400. session_id, start_session and "
-            "stream are refused with 400 until server sessions and streaming land (docs/api.md says which)."
+            "Every field is optional; an empty body is {}. Unknown fields: 400. session_id and start_session are "
+            "refused with 400 until server sessions land (docs/api.md says which)."
         ),
         "properties": {
             "input": {"type": "object", "description": "The run's input; graph templates read it as {{input.x}}."},
@@ -1575,7 +1575,11 @@ schemas.update({
             },
             "parent_run_id": {"allOf": [REF("Uuid")], "description": "Links the run to a run of this workspace."},
             "background": {"type": "boolean", "default": False, "description": "Answer 202 queued at once."},
-            "stream": {"type": "boolean", "default": False},
+            "stream": {"type": "boolean", "default": False,
+                       "description": "Answer with the run's SSE stream (see GET /api/v1/runs/{runId}/stream)."},
+            "stream_children": {"type": "boolean", "default": False,
+                                "description": "With stream: the child runs' frames too (child_run, child_chunk, "
+                                "child_step, child_tool, child_event, child_done, child_error; no ids)."},
             "session_id": REF("Uuid"),
             "start_session": {"type": "boolean", "default": False},
             "external_user_id": {"type": "string"},

@@ -33,16 +33,24 @@ LiveHub::~LiveHub() {
     }
 }
 
-std::shared_ptr<Subscription> LiveHub::FollowRuns(const std::vector<std::string>& run_ids) {
+std::shared_ptr<Subscription> LiveHub::FollowRuns(const std::vector<std::string>& run_ids, bool include_children) {
     auto subscription = std::make_shared<Subscription>(options_.subscriber_bytes);
+    const std::lock_guard lock(mutex_);
+    if (include_children) {
+        with_children_[subscription.get()] = true;
+    }
     for (const auto& run_id : run_ids) {
-        AddRun(subscription, run_id);
+        AddRunLocked(subscription, run_id);
     }
     return subscription;
 }
 
 void LiveHub::AddRun(const std::shared_ptr<Subscription>& subscription, const std::string& run_id) {
     const std::lock_guard lock(mutex_);
+    AddRunLocked(subscription, run_id);
+}
+
+void LiveHub::AddRunLocked(const std::shared_ptr<Subscription>& subscription, const std::string& run_id) {
     auto& runs = runs_of_[subscription.get()];
     if (std::find(runs.begin(), runs.end(), run_id) != runs.end()) {
         return;
@@ -54,6 +62,32 @@ void LiveHub::AddRun(const std::shared_ptr<Subscription>& subscription, const st
         for (const auto& chunk : it->second.chunks) {
             subscription->Push(chunk);
         }
+    }
+    if (with_children_.count(subscription.get()) > 0) {
+        if (const auto it = children_of_.find(run_id); it != children_of_.end()) {
+            const auto children = it->second;  // a copy: the recursion may add to the map
+            for (const auto& child : children) {
+                AddRunLocked(subscription, child);
+            }
+        }
+    }
+}
+
+// A run started inline may be under way before its caller has subscribed (co_spawn runs it at once on the caller's
+// strand): the link is kept while the parent executes, and a follower that subscribes later picks its children up.
+void LiveHub::LinkChild(const std::string& parent_run_id, const std::string& child_run_id) {
+    const std::lock_guard lock(mutex_);
+    children_of_[parent_run_id].push_back(child_run_id);
+    std::vector<std::shared_ptr<Subscription>> parents;
+    if (const auto it = by_run_.find(parent_run_id); it != by_run_.end()) {
+        for (const auto& sub : it->second) {
+            if (with_children_.count(sub.get()) > 0) {
+                parents.push_back(sub);
+            }
+        }
+    }
+    for (const auto& sub : parents) {
+        AddRunLocked(sub, child_run_id);
     }
 }
 
@@ -82,6 +116,7 @@ void LiveHub::Unsubscribe(const std::shared_ptr<Subscription>& subscription) {
         }
         runs_of_.erase(it);
     }
+    with_children_.erase(subscription.get());
     for (auto it = by_workspace_.begin(); it != by_workspace_.end();) {
         auto& feeds = it->second;
         feeds.erase(
@@ -153,6 +188,9 @@ void LiveHub::PublishChunk(
 
 void LiveHub::Stored(const std::string& run_id, std::int64_t last_seq, bool ended) {
     const std::lock_guard lock(mutex_);
+    if (ended) {
+        children_of_.erase(run_id);
+    }
     const auto it = replay_.find(run_id);
     if (it != replay_.end() && (ended || it->second.after_seq < last_seq)) {
         replay_.erase(it);

@@ -39,7 +39,10 @@ public:
 
     /// Follows one run (or several: `run_ids`), its stored events and its chunks; the replay buffer's chunks of
     /// those runs are queued at once. The subscription ends when the returned handle is released (Unsubscribe).
-    std::shared_ptr<Subscription> FollowRuns(const std::vector<std::string>& run_ids);
+    std::shared_ptr<Subscription> FollowRuns(const std::vector<std::string>& run_ids, bool include_children = false);
+    /// A child run of `parent_run_id` is about to start: the parent's followers that asked for children follow it
+    /// too (and so its own children, in turn).
+    void LinkChild(const std::string& parent_run_id, const std::string& child_run_id);
     /// Adds a run to a follower's runs (a child run it was asked to include).
     void AddRun(const std::shared_ptr<Subscription>& subscription, const std::string& run_id);
     std::shared_ptr<Subscription> FollowWorkspace(FeedFilter filter);
@@ -75,10 +78,14 @@ private:
         std::shared_ptr<Subscription> subscription;
     };
 
+    void AddRunLocked(const std::shared_ptr<Subscription>& subscription, const std::string& run_id);
+
     const LiveHubOptions options_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::vector<std::shared_ptr<Subscription>>> by_run_;
     std::unordered_map<const Subscription*, std::vector<std::string>> runs_of_;
+    std::unordered_map<const Subscription*, bool> with_children_;
+    std::unordered_map<std::string, std::vector<std::string>> children_of_;  ///< inline children while parents run
     std::unordered_map<std::string, std::vector<Feed>> by_workspace_;
     std::unordered_map<std::string, Replay> replay_;
 };

@@ -3,7 +3,9 @@
 // a slow reader cut and resumed, the workspace feed (SSE and WebSocket), the per-key stream limit, and bad input.
 
 #include <algorithm>
+#include <iterator>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -102,11 +104,20 @@ protected:
         return Open("GET", "/api/v1/runs/" + run_id + "/stream", nullptr, headers);
     }
 
+    Json Run(const std::string& run_id) { return client().Get("/api/v1/runs/" + run_id, key_).Json()["data"]; }
+
     FakeLlmServer llm_;
     TestHttpServer hook_{[](const RecordedRequest&) {
         return TestResponse{.body = R"({"deployed": true})"};
     }};
 };
+
+/// The frames that carry an id (a child run's frames carry none).
+std::vector<SseFrame> WithIds(const std::vector<SseFrame>& frames) {
+    std::vector<SseFrame> out;
+    std::copy_if(frames.begin(), frames.end(), std::back_inserter(out), [](const auto& f) { return !f.id.empty(); });
+    return out;
+}
 
 /// Ids in order: stored ones 1, 2, 3… without a gap, chunk ids N.K increasing after their event. Returns problems.
 std::string CheckOrder(const std::vector<SseFrame>& frames) {
@@ -323,6 +334,94 @@ TEST_F(StreamTest, ARunOnOneServerIsFollowedThroughAnother) {
     EXPECT_EQ(frames.back().data["output"]["content"], text);
     EXPECT_EQ(CheckOrder(frames), "");
     s->ReadAll();
+}
+
+TEST_F(StreamTest, ChildRunsStreamIntoTheParentWhenAskedFor) {
+    Define(kWriter);
+    Define(R"yaml(
+slug: boss
+model: { provider: mock }
+graph:
+  start: delegate
+  nodes:
+    delegate: { type: agent, agent: writer, input: { message: "{{input.topic}}" }, output: draft }
+  output: { draft: "{{state.draft}}" }
+)yaml");
+    const std::string text = Words(12, "child");
+    llm_.Push({.text = text, .chunk_delay = milliseconds(3)});
+    auto s = InvokeStream("boss", {{"input", {{"topic", "cats"}}}, {"stream_children", true}});
+    ASSERT_EQ(s->status(), 200) << s->body();
+    const auto frames = s->ReadAll();
+    ASSERT_FALSE(frames.empty());
+    const std::string parent = frames.front().data["run_id"];
+    EXPECT_EQ(frames.back().event, "done");
+    EXPECT_EQ(frames.back().data["run_id"], parent);
+    EXPECT_EQ(CheckOrder(WithIds(frames)), "");  // the parent's own frames keep their ids and order
+    std::string child;
+    std::string child_text;
+    std::set<std::string> child_events;
+    for (const auto& f : frames) {
+        if (f.event.rfind("child_", 0) != 0) {
+            continue;
+        }
+        EXPECT_TRUE(f.id.empty()) << f.event;
+        EXPECT_EQ(f.data["parent_run_id"], parent);
+        EXPECT_NE(f.data["run_id"], parent);
+        child = f.data["run_id"];
+        child_events.insert(f.event);
+        if (f.event == "child_chunk") {
+            child_text += f.data["delta"].get<std::string>();
+        }
+    }
+    EXPECT_TRUE(child_events.count("child_run")) << "no child_run frame";
+    EXPECT_TRUE(child_events.count("child_step"));
+    EXPECT_TRUE(child_events.count("child_done"));
+    EXPECT_EQ(child_text, text);
+    EXPECT_EQ(Run(child)["parent_run_id"], parent);
+
+    // Not asked for: the parent's frames only.
+    llm_.Push({.text = text});
+    auto plain = InvokeStream("boss", {{"input", {{"topic", "dogs"}}}});
+    for (const auto& f : plain->ReadAll()) {
+        EXPECT_EQ(f.event.rfind("child_", 0), std::string::npos) << f.event;
+    }
+    // stream_children needs stream.
+    const auto bad = client().Post("/api/v1/agents/boss/invoke", Json{{"stream_children", true}}, key_);
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("stream_children"), std::string::npos);
+}
+
+TEST_F(StreamTest, TheRespondStreamContinuesTheRunAfterAnAnswer) {
+    Define(R"yaml(
+slug: asker
+model: { provider: mock }
+graph:
+  start: region
+  nodes:
+    region: { type: input, question: "Which region?", options: [eu, us], output: region }
+  output: { region: "{{state.region}}" }
+)yaml");
+    auto s = InvokeStream("asker");
+    ASSERT_EQ(s->status(), 200) << s->body();
+    const auto frames = s->ReadAll();
+    ASSERT_FALSE(frames.empty());
+    ASSERT_EQ(frames.back().event, "awaiting_input");
+    EXPECT_EQ(frames.back().data["question"], "Which region?");
+    EXPECT_EQ(frames.back().data["options"], (Json{"eu", "us"}));
+    const std::string request_id = frames.back().data["request_id"];
+    auto r = Open("POST", "/api/v1/input-requests/" + request_id + "/respond", {{"response", "eu"}, {"stream", true}});
+    ASSERT_EQ(r->status(), 200) << r->body();
+    const auto resumed = r->ReadAll();
+    ASSERT_FALSE(resumed.empty());
+    EXPECT_EQ(resumed.front().data["type"], "human_input_received");
+    EXPECT_EQ(resumed.back().event, "done");
+    EXPECT_EQ(resumed.back().data["output"], (Json{{"region", "eu"}}));
+    EXPECT_EQ(CheckOrder(resumed).substr(0, 9), "stored id");  // it starts after the pause, not at 1
+    EXPECT_EQ(std::stoll(resumed.front().id), std::stoll(frames.back().id) + 1);
+    // Answered already: the stream is refused before it starts, in the envelope.
+    auto again =
+        Open("POST", "/api/v1/input-requests/" + request_id + "/respond", {{"response", "us"}, {"stream", true}});
+    EXPECT_EQ(again->status(), 409);
 }
 
 class SmallBufferStreamTest : public StreamTest {
