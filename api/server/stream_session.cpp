@@ -63,7 +63,7 @@ std::function<void()> MakeAborter(const std::shared_ptr<Link>& link, net::any_io
 }
 
 /// Waits until the pending reader has finished (it ends once the socket is closed).
-net::awaitable<void> JoinReader(const std::shared_ptr<Link>& link, net::any_io_executor executor) {
+net::awaitable<void> JoinReader(std::shared_ptr<Link> link, net::any_io_executor executor) {
     net::steady_timer wait(executor);
     link->reader_wait = &wait;
     while (!link->reader_done) {
@@ -71,6 +71,25 @@ net::awaitable<void> JoinReader(const std::shared_ptr<Link>& link, net::any_io_e
         co_await wait.async_wait(kUseTuple);
     }
     link->reader_wait = nullptr;
+}
+
+/// Runs the handler's stream body; whatever it throws ends the stream (the client resumes from its last id).
+// (By reference: the caller awaits it at once, its response and writer outlive it.)
+net::awaitable<void> RunBody(Response& response, StreamWriter& writer) {
+    try {
+        co_await response.stream(writer);
+    } catch (const std::exception& e) {
+        spdlog::warn("a stream ended by an exception: {}", e.what());
+    }
+}
+
+/// Closes the connection and waits for the pending reader to see it, so nothing refers to the stream after.
+net::awaitable<void> Hangup(beast::tcp_stream& stream, std::shared_ptr<Link> link) {
+    beast::error_code ec;
+    stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    stream.socket().cancel(ec);
+    co_await JoinReader(link, stream.get_executor());
+    link->stream = nullptr;
 }
 
 void ReaderFinished(const std::shared_ptr<Link>& link) {
@@ -228,21 +247,12 @@ net::awaitable<void> ServeSse(
         [link](const std::exception_ptr&) { ReaderFinished(link); }
     );
     SseWriter writer(stream, link, write_timeout);
-    try {
-        co_await response.stream(writer);
-    } catch (const std::exception& e) {
-        // The stream ends here either way; what it could not send, the client reads again after reconnecting.
-        spdlog::warn("a stream ended by an exception: {}", e.what());
-    }
+    co_await RunBody(response, writer);
     if (!link->gone) {
         SocketDeadline deadline(stream, write_timeout);
         co_await net::async_write(stream, http::make_chunk_last(), kUseTuple);
     }
-    beast::error_code ec;
-    stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-    stream.socket().cancel(ec);
-    co_await JoinReader(link, executor);
-    link->stream = nullptr;
+    co_await Hangup(stream, link);
 }
 
 net::awaitable<void> ServeWebSocket(
@@ -284,20 +294,12 @@ net::awaitable<void> ServeWebSocket(
         [link](const std::exception_ptr&) { ReaderFinished(link); }
     );
     WebSocketWriter writer(ws, link, write_timeout);
-    try {
-        co_await response.stream(writer);
-    } catch (const std::exception& e) {
-        spdlog::warn("a WebSocket stream ended by an exception: {}", e.what());
-    }
+    co_await RunBody(response, writer);
     if (!link->gone) {
         SocketDeadline deadline(stream, write_timeout);
         co_await ws.async_close(websocket::close_code::normal, kUseTuple);
     }
-    beast::error_code ec;
-    stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-    stream.socket().cancel(ec);
-    co_await JoinReader(link, executor);
-    link->stream = nullptr;
+    co_await Hangup(stream, link);
 }
 
 }  // namespace agentos::api::detail

@@ -152,16 +152,12 @@ net::awaitable<ChatResult> AnthropicProvider::Chat(ChatRequest request, TokenSin
     RetryCall call{kProvider, api_key_, retry_};
     ChatResult result;
     if (streaming) {
-        // Both live in this frame, which outlives the send that feeds them.
-        AnthropicStream stream(model_.name, std::move(on_token));
-        outbound::SseParser sse;
-        auto send = SendStreamingWithRetry(
+        AnthropicStream stream(model_.name, std::move(on_token));  // in this frame, which outlives the send
+        auto send = SendSseWithRetry(
             http_,
             std::move(http_request),
             std::move(call),
-            [&stream, &sse](std::string_view bytes) {
-                sse.Feed(bytes, [&stream](const outbound::SseEvent& event) { stream.OnEvent(event); });
-            }
+            [&stream](const outbound::SseEvent& event) { stream.OnEvent(event); }
         );
         co_await std::move(send);
         result = stream.Finish();

@@ -196,16 +196,12 @@ net::awaitable<ChatResult> OpenAiProvider::Chat(ChatRequest request, TokenSink o
     RetryCall call{provider_, api_key_, retry_};
     ChatResult result;
     if (streaming) {
-        // Both live in this frame, which outlives the send that feeds them.
-        OpenAiStream stream(provider_, model_.name, std::move(on_token));
-        outbound::SseParser sse;
-        auto send = SendStreamingWithRetry(
+        OpenAiStream stream(provider_, model_.name, std::move(on_token));  // in this frame, which outlives the send
+        auto send = SendSseWithRetry(
             http_,
             std::move(http_request),
             std::move(call),
-            [&stream, &sse](std::string_view bytes) {
-                sse.Feed(bytes, [&stream](const outbound::SseEvent& event) { stream.OnEvent(event); });
-            }
+            [&stream](const outbound::SseEvent& event) { stream.OnEvent(event); }
         );
         co_await std::move(send);
         result = stream.Finish();

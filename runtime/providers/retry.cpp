@@ -256,4 +256,18 @@ std::string DumpJson(const nlohmann::json& value) {
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+net::awaitable<void> SendSseWithRetry(
+    outbound::HttpClient* http,
+    outbound::HttpRequest request,
+    RetryCall call,
+    std::function<void(const outbound::SseEvent&)> on_event
+) {
+    outbound::SseParser sse;  // in this frame, which outlives the send that feeds it
+    auto send =
+        SendStreamingWithRetry(http, std::move(request), std::move(call), [&sse, &on_event](std::string_view bytes) {
+            sse.Feed(bytes, on_event);
+        });
+    co_await std::move(send);
+}
+
 }  // namespace agentos::providers

@@ -5,6 +5,7 @@
 /// Every message it builds names the provider and has the API key scrubbed out.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "runtime/net/asio.hpp"
 #include "runtime/net/http_client.hpp"
+#include "runtime/net/sse_parser.hpp"
 #include "runtime/providers/llm_provider.hpp"
 
 namespace agentos::providers {
@@ -60,6 +62,14 @@ net::awaitable<outbound::HttpResponse> SendWithRetry(
 /// what `on_body` passed on cannot be taken back. An exception from `on_body` propagates as it is.
 net::awaitable<outbound::HttpResponse> SendStreamingWithRetry(
     outbound::HttpClient* http, outbound::HttpRequest request, RetryCall call, outbound::BodySink on_body
+);
+
+/// SendStreamingWithRetry for an SSE answer: each event, parsed as its bytes arrive, goes to `on_event`.
+net::awaitable<void> SendSseWithRetry(
+    outbound::HttpClient* http,
+    outbound::HttpRequest request,
+    RetryCall call,
+    std::function<void(const outbound::SseEvent&)> on_event
 );
 
 // --- plumbing the HTTP providers share ----------------------------------------------------------------------------
