@@ -47,7 +47,9 @@ events::LiveItemPtr ToLiveItem(
     if (event.seq == page.last_seq) {
         item->end = RunEnding(page);
     }
-    item->bytes = 160 + item->type.size() + event.payload.size() * 32;
+    // What the item will cost a listener's queue: its payload's JSON text (measured once, for every listener) and
+    // the frame around it. A step end carrying a long answer counts in full against a slow reader's cap.
+    item->bytes = 160 + item->type.size() + event.payload.dump().size();
     return item;
 }
 
