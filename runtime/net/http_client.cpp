@@ -241,41 +241,10 @@ struct HttpClient::Impl {
         co_return c;
     }
 
-    /// One exchange on `c`, reading the whole body.
+    /// One exchange on `c`, handing a 2xx body to `on_body` as it arrives; any other body, or every body when
+    /// `on_body` is empty, is kept in the response.
     template <class Stream>
     net::awaitable<HttpResponse> Exchange(
-        Stream& stream,
-        beast::tcp_stream& lowest,
-        http::request<http::string_body>& req,
-        const HttpRequest& r,
-        Clock::time_point deadline,
-        Progress& progress
-    ) {
-        lowest.expires_after(Left(deadline));
-        auto [wec, wn] = co_await http::async_write(stream, req, kUseTuple);
-        if (wec) {
-            throw FromCode(wec, r.method + " " + r.url);
-        }
-        beast::flat_buffer buffer;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(r.max_body_bytes);
-        parser.header_limit(kHeaderLimit);
-        lowest.expires_after(Left(deadline));
-        auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-        progress.got_bytes = rn > 0 || buffer.size() > 0;
-        if (rec) {
-            throw FromCode(rec, r.method + " " + r.url);
-        }
-        auto res = parser.release();
-        HttpResponse out = Head(res);
-        out.body = std::move(res.body());
-        progress.keep_alive = res.keep_alive();
-        co_return out;
-    }
-
-    /// One exchange on `c`, handing a 2xx body to `on_body` as it arrives (any other body is kept, for the error).
-    template <class Stream>
-    net::awaitable<HttpResponse> ExchangeStreaming(
         Stream& stream,
         beast::tcp_stream& lowest,
         http::request<http::string_body>& req,
@@ -300,7 +269,7 @@ struct HttpClient::Impl {
             throw FromCode(hec, r.method + " " + r.url);
         }
         HttpResponse out = Head(parser.get());
-        const bool stream_body = out.status >= 200 && out.status < 300;
+        const bool stream_body = on_body && out.status >= 200 && out.status < 300;
         std::string piece(kPieceBytes, '\0');
         while (!parser.is_done()) {
             parser.get().body().data = piece.data();
@@ -355,18 +324,10 @@ struct HttpClient::Impl {
                 // Not `tls ? co_await … : co_await …`: g++ 12 miscompiles co_await in both arms of ?: (a corrupted
                 // result, seen under ASan as a use-after-free).
                 HttpResponse res;
-                if (on_body && c->tls) {
-                    res = co_await impl->ExchangeStreaming(
-                        *c->secure, c->Lowest(), req, request, deadline, on_body, progress
-                    );
-                } else if (on_body) {
-                    res = co_await impl->ExchangeStreaming(
-                        *c->plain, c->Lowest(), req, request, deadline, on_body, progress
-                    );
-                } else if (c->tls) {
-                    res = co_await impl->Exchange(*c->secure, c->Lowest(), req, request, deadline, progress);
+                if (c->tls) {
+                    res = co_await impl->Exchange(*c->secure, c->Lowest(), req, request, deadline, on_body, progress);
                 } else {
-                    res = co_await impl->Exchange(*c->plain, c->Lowest(), req, request, deadline, progress);
+                    res = co_await impl->Exchange(*c->plain, c->Lowest(), req, request, deadline, on_body, progress);
                 }
                 if (progress.keep_alive) {
                     impl->PutIdle(key, std::move(c));

@@ -14,15 +14,10 @@ namespace {
 using Json = nlohmann::json;
 using std::chrono::milliseconds;
 
-class IdempotencyTest : public ApiTest {
+class IdempotencyTest : public HostedApiTest {
 protected:
     void SetUp() override {
-        setenv(  // NOLINT(concurrency-mt-unsafe): before the server's threads use it
-            "FAKE_LLM_KEY",
-            "sk-test-not-a-real-key",
-            1
-        );
-        ApiTest::SetUp();
+        HostedApiTest::SetUp();
         const std::string yaml = R"yaml(
 slug: deployer
 model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: FAKE_LLM_KEY }
@@ -33,7 +28,7 @@ tools:
     requires_approval: true
   - use: ask_human
 )yaml";
-        DefineAgent(client(), key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
+        Define(yaml);
     }
 
     HttpResult Post(
@@ -49,11 +44,6 @@ tools:
                  {"Idempotency-Key", idempotency_key}}
             );
     }
-
-    FakeLlmServer llm_;
-    TestHttpServer hook_{[](const RecordedRequest&) {
-        return TestResponse{.body = R"({"deployed": true})"};
-    }};
 };
 
 TEST_F(IdempotencyTest, ARetriedInvokeGetsTheFirstAnswerAndStartsNoSecondRun) {

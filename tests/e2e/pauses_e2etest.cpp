@@ -18,22 +18,8 @@ using Json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class PauseTest : public ApiTest {
+class PauseTest : public HostedApiTest {
 protected:
-    void SetUp() override {
-        setenv(  // NOLINT(concurrency-mt-unsafe): before the server's threads use it
-            "FAKE_LLM_KEY",
-            "sk-test-not-a-real-key",
-            1
-        );
-        ApiTest::SetUp();
-    }
-
-    /// Creates an agent from YAML; `{{LLM}}` becomes the fake model's base URL, `{{HOOK}}` the webhook's URL.
-    void Define(const std::string& yaml) {
-        DefineAgent(client(), key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
-    }
-
     HttpResult Invoke(const std::string& agent, const Json& body = Json::object()) {
         return client().Post("/api/v1/agents/" + agent + "/invoke", body, key_);
     }
@@ -50,8 +36,6 @@ protected:
         return client().Get("/api/v1/runs/" + run_id + "/events?limit=1000", key_).Json()["data"]["items"];
     }
 
-    Json Run(const std::string& run_id) { return client().Get("/api/v1/runs/" + run_id, key_).Json()["data"]; }
-
     Json WaitFor(const std::string& run_id, const std::string& status) {
         return WaitForRunStatus(client(), key_, run_id, status);
     }
@@ -63,11 +47,6 @@ protected:
         }
         return out;
     }
-
-    FakeLlmServer llm_;
-    TestHttpServer hook_{[](const RecordedRequest&) {
-        return TestResponse{.body = R"({"deployed": true})"};
-    }};
 };
 
 const char* kDeployer = R"yaml(

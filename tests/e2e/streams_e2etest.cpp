@@ -62,21 +62,12 @@ std::string Text(const std::vector<SseFrame>& frames) {
     return text;
 }
 
-class StreamTest : public ApiTest {
+class StreamTest : public HostedApiTest {
 protected:
-    void SetUp() override {
-        setenv("FAKE_LLM_KEY", "sk-test-not-a-real-key", 1);  // NOLINT(concurrency-mt-unsafe): before the threads
-        ApiTest::SetUp();
-    }
-
     TestAppOptions Options() override {
         TestAppOptions o;
         o.streams.ping_interval = milliseconds(200);
         return o;
-    }
-
-    void Define(const std::string& yaml) {
-        DefineAgent(client(), key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
     }
 
     std::unique_ptr<SseClient> Open(
@@ -103,13 +94,6 @@ protected:
         }
         return Open("GET", "/api/v1/runs/" + run_id + "/stream", nullptr, headers);
     }
-
-    Json Run(const std::string& run_id) { return client().Get("/api/v1/runs/" + run_id, key_).Json()["data"]; }
-
-    FakeLlmServer llm_;
-    TestHttpServer hook_{[](const RecordedRequest&) {
-        return TestResponse{.body = R"({"deployed": true})"};
-    }};
 };
 
 /// The frames that carry an id (a child run's frames carry none).

@@ -3,13 +3,16 @@
 /// steps most tests need (an agent, a started run).
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_llm_server.hpp"
 #include "tests/support/test_app.hpp"
 #include "tests/support/test_cluster.hpp"
+#include "tests/support/test_http_server.hpp"
 
 namespace agentos::testing {
 
@@ -99,5 +102,28 @@ inline void ExpectError(const HttpResult& r, int status, const std::string& code
     }
     EXPECT_TRUE(r.Header("x-request-id").has_value());
 }
+
+/// An ApiTest for hosted agents: a fake LLM (its key in FAKE_LLM_KEY), a webhook receiver that answers
+/// {"deployed": true}, and Define() with `{{LLM}}` and `{{HOOK}}` (the receiver's /deploy) filled in.
+class HostedApiTest : public ApiTest {
+protected:
+    void SetUp() override {
+        setenv("FAKE_LLM_KEY", "sk-test-not-a-real-key", 1);  // NOLINT(concurrency-mt-unsafe): before the threads
+        ApiTest::SetUp();
+    }
+
+    void Define(const std::string& yaml) {
+        DefineAgent(client(), key_, yaml, {{"{{LLM}}", llm_.base_url()}, {"{{HOOK}}", hook_.url("/deploy")}});
+    }
+
+    nlohmann::json Run(const std::string& run_id) {
+        return client().Get("/api/v1/runs/" + run_id, key_).Json()["data"];
+    }
+
+    FakeLlmServer llm_;
+    TestHttpServer hook_{[](const RecordedRequest&) {
+        return TestResponse{.body = R"({"deployed": true})"};
+    }};
+};
 
 }  // namespace agentos::testing

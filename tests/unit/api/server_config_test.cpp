@@ -67,6 +67,23 @@ TEST(ServerConfig, MistakesNameTheField) {
     EXPECT_NE(ErrorOf("a: 1\na: 2\n").find("given twice"), std::string::npos);
 }
 
+TEST(ServerConfig, StreamsAreConfiguredAndCheckedByField) {
+    AppConfig config;
+    ApplyServerConfig(
+        "streams: { max_per_key: 5, ping_interval_ms: 1000, buffer_bytes: 65536, replay_bytes: 0 }", "a.yaml", config
+    );
+    EXPECT_EQ(config.streams.max_per_key, 5);
+    EXPECT_EQ(config.streams.ping_interval.count(), 1000);
+    EXPECT_EQ(config.streams.buffer_bytes, 65536U);
+    EXPECT_EQ(config.streams.replay_bytes, 0U);
+    EXPECT_NE(ErrorOf("streams: { max_per_key: 0 }").find("streams.max_per_key"), std::string::npos);
+    EXPECT_NE(ErrorOf("streams: { ping_interval_ms: 10 }").find("streams.ping_interval_ms"), std::string::npos);
+    EXPECT_NE(ErrorOf("streams: { buffer_bytes: 100 }").find("streams.buffer_bytes"), std::string::npos);
+    EXPECT_NE(ErrorOf("streams: { replay_bytes: -1 }").find("streams.replay_bytes"), std::string::npos);
+    EXPECT_NE(ErrorOf("streams: { max_per_key: many }").find("streams.max_per_key"), std::string::npos);
+    EXPECT_NE(ErrorOf("streams: { per_key: 3 }").find("streams.per_key: unknown field"), std::string::npos);
+}
+
 TEST(ServerConfig, AMissingFileNamesTheOption) {
     AppConfig config;
     try {
