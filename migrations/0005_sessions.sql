@@ -24,6 +24,7 @@ CREATE TABLE session_messages (
     content       text,
     tool_calls    jsonb,           -- assistant: [{id, name, arguments}]
     tool_call_id  text,            -- tool: the call this result answers
+    tool_name     text,            -- tool: the tool that answered
     status        text NOT NULL DEFAULT 'complete' CHECK (status IN ('complete', 'failed', 'cancelled')),
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (session_id, seq)

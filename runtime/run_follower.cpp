@@ -109,7 +109,7 @@ StreamFrame FrameOf(const events::LiveItem& item, bool terminal) {
         f.event = "run";
         f.data = WithRun(item.run_id, p);
         f.data["agent_id"] = item.agent_id;
-        f.data["session_id"] = nullptr;
+        f.data["session_id"] = OrNull(p, "session_id");
     } else if (item.type == "step") {
         f.event = "step";
         f.data = WithRun(item.run_id, p);

@@ -24,6 +24,7 @@
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
+#include "runtime/store/session_repo.hpp"
 
 namespace agentos::engine {
 namespace {
@@ -261,19 +262,22 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         Json run_start;  ///< the payload of its run_start event (sequence number 1)
     };
 
-    /// Inserts a hosted run and its run_start event in one statement (then, for a queued run, announces it).
-    /// With `only_if_current`, nullopt when the agent row the caller checked is no longer current.
-    std::optional<Started> Insert(
-        store::Tx& tx,
+    /// A hosted run about to be inserted, with the payload of its run_start event.
+    struct Planned {
+        store::NewRun run;
+        Json start;
+        bool queued = false;
+        bool stream = false;
+    };
+
+    Planned Plan(
         const store::AgentRecord& agent,
-        const std::shared_ptr<const spec::AgentSpec>& spec,
         const InvokeRequest& req,
         const std::map<std::string, std::string>& variables,
         std::int64_t depth,
         bool queued,
-        bool only_if_current = false,
-        std::string run_id = core::NewUuidV7()
-    ) {
+        std::string run_id
+    ) const {
         store::NewRun run;
         run.id = std::move(run_id);
         run.workspace_id = agent.workspace_id;
@@ -306,7 +310,32 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         if (req.parent_run_id) {
             start["parent_run_id"] = *req.parent_run_id;
         }
-        if (!queued && !req.stream) {
+        return Planned{std::move(run), std::move(start), queued, req.stream};
+    }
+
+    /// Inserts a hosted run and its run_start event in one statement (then, for a queued run, announces it).
+    /// With `only_if_current`, nullopt when the agent row the caller checked is no longer current.
+    std::optional<Started> Insert(
+        store::Tx& tx,
+        const store::AgentRecord& agent,
+        const std::shared_ptr<const spec::AgentSpec>& spec,
+        const InvokeRequest& req,
+        const std::map<std::string, std::string>& variables,
+        std::int64_t depth,
+        bool queued,
+        bool only_if_current = false,
+        std::string run_id = core::NewUuidV7()
+    ) {
+        return InsertPlanned(tx, Plan(agent, req, variables, depth, queued, std::move(run_id)), spec, only_if_current);
+    }
+
+    std::optional<Started> InsertPlanned(
+        store::Tx& tx, Planned planned, const std::shared_ptr<const spec::AgentSpec>& spec, bool only_if_current
+    ) {
+        auto& run = planned.run;
+        auto& start = planned.start;
+        const bool queued = planned.queued;
+        if (!queued && !planned.stream) {
             // Nobody learns of a run that starts at once before its end (or pause) is committed synchronously,
             // which flushes this commit too; a queued or streamed run's id is told at once, so its insert is flushed.
             tx.DeferFlush();
@@ -474,7 +503,74 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
                 );
             }
         }
-        return Insert(tx, agent, spec, req, variables, depth, req.background, from_memory, run_id);
+        auto planned = Plan(agent, req, variables, depth, req.background, run_id);
+        if (req.session_id || req.start_session) {
+            planned.run.session_id = JoinSession(tx, who, agent, req, run_id, planned.queued);
+            planned.start["session_id"] = *planned.run.session_id;
+            if (planned.queued) {
+                planned.run.lease_owner.reset();  // waiting for its session: no server holds it yet
+                planned.run.status = core::RunStatus::kQueued;
+            }
+        }
+        return InsertPlanned(tx, std::move(planned), spec, from_memory);
+    }
+
+    /// The session run `run_id` joins (inside the invoke's transaction, before the run is inserted): a new one that it
+    /// holds (start_session), or `session_id`, which it takes if no turn holds it. A busy session refuses the invoke
+    /// (CONFLICT with retry_after_s) or, with enqueue, queues the run without holding it: the turn-end trigger of
+    /// migration 0005 hands the session to the oldest waiting run.
+    std::string JoinSession(
+        store::Tx& tx,
+        const core::Principal& who,
+        const store::AgentRecord& agent,
+        const InvokeRequest& req,
+        const std::string& run_id,
+        bool& queued
+    ) {
+        store::SessionRepo sessions(tx);
+        if (req.start_session) {
+            store::NewSession s;
+            s.id = core::NewUuidV7();
+            s.workspace_id = agent.workspace_id;
+            s.agent_id = agent.id;
+            s.external_user_id = req.external_user_id;
+            s.active_run_id = run_id;
+            return sessions.Create(s).id;
+        }
+        const auto s = sessions.Lock(who.workspace_id, *req.session_id);  // held until the run is inserted
+        if (!s) {
+            throw Error::NotFound("session " + *req.session_id);
+        }
+        if (s->agent_id != agent.id) {
+            throw Error::Validation(
+                "session_id",
+                "session " + s->id + " is a conversation with agent " + s->agent_slug + ", not " + agent.slug +
+                    ": start a new session for this agent"
+            );
+        }
+        if (req.external_user_id && s->external_user_id && *req.external_user_id != *s->external_user_id) {
+            throw Error::Validation(
+                "external_user_id",
+                "session " + s->id + " belongs to user '" + *s->external_user_id +
+                    "'; leave external_user_id out or "
+                    "send that one"
+            );
+        }
+        if (s->active_run_id) {
+            if (!req.enqueue) {
+                throw Error(
+                    core::ErrorCode::kConflict,
+                    "session " + s->id + " is busy with run " + *s->active_run_id +
+                        " (a session runs one turn at a time): retry when it ends, or send multitask_strategy: "
+                        "\"enqueue\" to queue this turn",
+                    {{"session_id", s->id}, {"active_run_id", *s->active_run_id}, {"retry_after_s", 1}}
+                );
+            }
+            queued = true;  // waits without holding the session
+            return s->id;
+        }
+        sessions.Take(s->id, run_id, req.external_user_id);
+        return s->id;
     }
 
     net::awaitable<InvokeResult> Invoke(core::Principal who, InvokeRequest req) {
@@ -501,8 +597,14 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         // Autocommit: the reads check the request, then one statement inserts the run with its run_start (and, for
         // a queued run, one more announces it). Nothing is written before the checks pass. An agent invoked before
         // is checked from memory and confirmed by the insert itself, which saves the agent read.
-        co_await pool.Autocommit([&](store::Tx& tx) {
+        const bool in_session = req.session_id || req.start_session;
+        auto start = [&](store::Tx& tx) {
             started.reset();
+            if (in_session) {
+                // Read, not remembered: a stale remembered row must not leave a session taken by an attempt.
+                started = Start(tx, who, VisibleAgent(tx, who, req.agent_ref), req, false, run_id);
+                return;
+            }
             if (auto agent = remembered.Find(who.workspace_id, req.agent_ref)) {
                 try {
                     started = Start(tx, who, *agent, req, true, run_id);
@@ -517,11 +619,23 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
             const auto agent = VisibleAgent(tx, who, req.agent_ref);
             remembered.Remember(who.workspace_id, req.agent_ref, agent);
             started = Start(tx, who, agent, req, false, run_id);
-        });
+        };
+        if (in_session) {
+            co_await pool.Transact(start);  // the session's row stays locked until the run is in
+        } else {
+            co_await pool.Autocommit(start);
+        }
         InvokeResult result;
         result.run_id = started->run.id;
-        if (req.background) {
-            result.queued = true;
+        result.session_id = started->run.session_id;
+        if (started->run.status == core::RunStatus::kQueued) {
+            result.queued = true;  // background, or waiting for its session: a worker starts it
+            if (req.stream) {
+                result.streaming = true;
+                result.agent_id = started->run.agent_id;
+                result.stream_children = req.stream_children;
+                result.run_start = std::move(started->run_start);
+            }
             co_return result;
         }
         unregister_on_error.handle = nullptr;  // the execution owns its registration from here
@@ -668,6 +782,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         }
         InvokeResult result;
         result.run_id = run->id;
+        result.session_id = run->session_id;
         if (stream) {
             result.streaming = true;
             result.stream_after = run->last_seq - 1;  // from the answer (human_input_received) on

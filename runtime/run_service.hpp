@@ -58,6 +58,12 @@ struct InvokeRequest {
     bool stream_children = false;  ///< with stream: the child runs' frames too
     std::string trigger_type = "manual";
     std::optional<std::string> schedule_id;
+    /// A server-managed session: continue `session_id`, or open one (`start_session`). One turn at a time: on a busy
+    /// session the invoke is refused (CONFLICT, retry_after_s) or, with `enqueue`, queued until the session is free.
+    std::optional<std::string> session_id;
+    bool start_session = false;
+    std::optional<std::string> external_user_id;
+    bool enqueue = false;
 };
 
 /// An answer to an approval (POST /api/v1/approvals/:id/resolve).
@@ -79,6 +85,7 @@ struct RespondRequest {
 
 struct InvokeResult {
     std::string run_id;
+    std::optional<std::string> session_id;
     bool queued = false;
     /// A stream was asked for: the run executes and the caller follows it from after stored event `stream_after`.
     bool streaming = false;

@@ -50,6 +50,41 @@ nlohmann::json RunJson(const store::RunRecord& r) {
     };
 }
 
+nlohmann::json SessionJson(const store::SessionRecord& s) {
+    auto opt = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    return {
+        {"id", s.id},
+        {"session_id", s.id},
+        {"agent_id", s.agent_id},
+        {"agent_slug", s.agent_slug},
+        {"external_user_id", opt(s.external_user_id)},
+        {"name", opt(s.name)},
+        {"active_run_id", opt(s.active_run_id)},
+        {"message_count", s.message_count},
+        {"created_at", core::FormatIso(s.created_at)},
+        {"updated_at", core::FormatIso(s.updated_at)},
+    };
+}
+
+nlohmann::json SessionMessageJson(const store::SessionMessage& m) {
+    auto opt = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    return {
+        {"seq", m.seq},
+        {"run_id", m.run_id},
+        {"role", m.role},
+        {"content", opt(m.content)},
+        {"tool_calls", m.tool_calls},
+        {"tool_call_id", opt(m.tool_call_id)},
+        {"tool_name", opt(m.tool_name)},
+        {"status", m.status},
+        {"created_at", core::FormatIso(m.created_at)},
+    };
+}
+
 nlohmann::json ApprovalJson(const store::PauseRecord& p) {
     return {
         {"id", p.id},

@@ -10,6 +10,7 @@
 #include "runtime/store/event_repo.hpp"
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/run_repo.hpp"
+#include "runtime/store/session_repo.hpp"
 #include "runtime/store/task_repo.hpp"
 
 namespace agentos::api {
@@ -20,6 +21,8 @@ nlohmann::json TaskJson(const store::TaskRecord& task);
 nlohmann::json AgentJson(const store::AgentRecord& agent);
 nlohmann::json ApprovalJson(const store::PauseRecord& approval);
 nlohmann::json InputRequestJson(const store::PauseRecord& request);
+nlohmann::json SessionJson(const store::SessionRecord& session);
+nlohmann::json SessionMessageJson(const store::SessionMessage& message);
 
 /// ISO-8601 text, or null.
 nlohmann::json TimeJson(const std::optional<core::TimePoint>& t);

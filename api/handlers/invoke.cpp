@@ -41,15 +41,16 @@ std::vector<providers::ChatMessage> ReadHistory(const Json& history) {
 /// How a run that was started or resumed answers: 200 completed (or failed / cancelled, with why), 202 paused or
 /// queued.
 Response RunAnswer(const engine::InvokeResult& result) {
+    const Json session = result.session_id ? Json(*result.session_id) : Json(nullptr);
     if (result.queued) {
         return Response::Data(
-            {{"run_id", result.run_id}, {"status", "queued"}, {"output", nullptr}, {"session_id", nullptr}}, 202
+            {{"run_id", result.run_id}, {"status", "queued"}, {"output", nullptr}, {"session_id", session}}, 202
         );
     }
     const auto& o = result.outcome;
     if (o.status == core::RunStatus::kCompleted) {
         return Response::Data(
-            {{"run_id", result.run_id}, {"status", "completed"}, {"output", o.output}, {"session_id", nullptr}}
+            {{"run_id", result.run_id}, {"status", "completed"}, {"output", o.output}, {"session_id", session}}
         );
     }
     if (o.pause) {
@@ -74,7 +75,7 @@ Response RunAnswer(const engine::InvokeResult& result) {
              {"status", core::ToString(o.status)},
              {p.kind == "approval" ? "awaiting_approval" : "awaiting_input", std::move(waiting)},
              {"output", nullptr},
-             {"session_id", nullptr}},
+             {"session_id", session}},
             202
         );
     }
@@ -82,7 +83,7 @@ Response RunAnswer(const engine::InvokeResult& result) {
         {"run_id", result.run_id},
         {"status", core::ToString(o.status)},
         {"output", nullptr},
-        {"session_id", nullptr},
+        {"session_id", session},
         {"error_type", o.error_type ? Json(*o.error_type) : Json(nullptr)},
         {"error_message", o.error_message ? Json(*o.error_message) : Json(nullptr)},
     });
@@ -127,7 +128,7 @@ net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
     in.stream = r.OptBool("stream").value_or(false);
     in.stream_children = r.OptBool("stream_children").value_or(false);
     in.background = r.OptBool("background").value_or(false);
-    r.OptEnum("multitask_strategy", {"reject", "enqueue"});
+    const auto strategy = r.OptEnum("multitask_strategy", {"reject", "enqueue"});
     r.Finish();
 
     if (in.stream_children && !in.stream) {
@@ -144,12 +145,19 @@ net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
     if (external_user_id && !session_id && !start_session) {
         throw Error::Validation("external_user_id", "only meaningful with session_id or start_session");
     }
-    if (session_id || start_session) {
-        throw Error::Validation(
-            session_id ? "session_id" : "start_session",
-            "server-managed sessions are not available on this server yet; send history instead"
-        );
+    if (session_id && start_session) {
+        throw Error::Validation("start_session", "give session_id to continue a session or start_session to open one");
     }
+    if (external_user_id && (external_user_id->empty() || external_user_id->size() > 200)) {
+        throw Error::Validation("external_user_id", "must be 1 to 200 characters");
+    }
+    if (strategy && !session_id && !start_session) {
+        throw Error::Validation("multitask_strategy", "only meaningful with session_id or start_session");
+    }
+    in.session_id = session_id;
+    in.start_session = start_session;
+    in.external_user_id = external_user_id;
+    in.enqueue = strategy == "enqueue";
     if (history != nullptr) {
         in.history = ReadHistory(*history);
     }

@@ -50,6 +50,10 @@ Response ErrorResponse(const core::Error& error) {
     }
     Response r;
     r.status = HttpStatus(error.code());
+    if (const auto& d = error.details();
+        d.is_object() && d.contains("retry_after_s") && d["retry_after_s"].is_number()) {
+        r.SetHeader("Retry-After", std::to_string(d["retry_after_s"].get<std::int64_t>()));  // a busy session
+    }
     r.body = nlohmann::json{{"data", nullptr}, {"error", std::move(err)}}.dump(
         -1, ' ', false, nlohmann::json::error_handler_t::replace
     );

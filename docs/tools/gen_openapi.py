@@ -1549,8 +1549,8 @@ schemas.update({
         "type": "object",
         "additionalProperties": False,
         "description": (
-            "Every field is optional; an empty body is {}. Unknown fields: 400. session_id and start_session are "
-            "refused with 400 until server sessions land (docs/api.md says which)."
+            "Every field is optional; an empty body is {}. Unknown fields: 400. session_id / start_session make the "
+            "run a turn of a server-managed session (see /api/v1/sessions); history excludes them."
         ),
         "properties": {
             "input": {"type": "object", "description": "The run's input; graph templates read it as {{input.x}}."},
@@ -1580,10 +1580,18 @@ schemas.update({
             "stream_children": {"type": "boolean", "default": False,
                                 "description": "With stream: the child runs' frames too (child_run, child_chunk, "
                                 "child_step, child_tool, child_event, child_done, child_error; no ids)."},
-            "session_id": REF("Uuid"),
-            "start_session": {"type": "boolean", "default": False},
-            "external_user_id": {"type": "string"},
-            "multitask_strategy": {"type": "string", "enum": ["reject", "enqueue"], "default": "reject"},
+            "session_id": {"allOf": [REF("Uuid")], "description": (
+                "Continue this session (of this agent): the model gets its last memory.history_messages messages. "
+                "Unknown or another workspace's: 404; another agent's: 400.")},
+            "start_session": {"type": "boolean", "default": False,
+                              "description": "Open a session; its id comes back as session_id. Excludes session_id."},
+            "external_user_id": {"type": "string", "minLength": 1, "maxLength": 200,
+                                 "description": "The session's end user; only with session_id or start_session."},
+            "multitask_strategy": {"type": "string", "enum": ["reject", "enqueue"], "default": "reject",
+                                   "description": (
+                                       "A session runs one turn at a time. reject: a busy session answers 409 with "
+                                       "Retry-After; enqueue: 202 queued, started when the session is free. Only "
+                                       "with a session.")},
         },
     },
     "InvokeResult": {
@@ -2209,6 +2217,202 @@ paths["/api/v1/input-requests/{requestId}/respond"] = {
 }
 
 
+# ---------------------------------------------------------------- sessions
+SESSION_ID_EXAMPLE = "01934f6e-6f0a-7a1e-9d2c-3b4a5c6d7e80"
+SESSION_EXAMPLE = {
+    "id": SESSION_ID_EXAMPLE,
+    "session_id": SESSION_ID_EXAMPLE,
+    "agent_id": "01934f6e-0000-7000-8000-000000000001",
+    "agent_slug": "support",
+    "external_user_id": "ada",
+    "name": None,
+    "active_run_id": None,
+    "message_count": 2,
+    "created_at": "2026-12-01T09:00:00.000Z",
+    "updated_at": "2026-12-01T09:00:02.000Z",
+}
+parameters["SessionIdPath"] = {
+    "name": "sessionId", "in": "path", "required": True, "description": "The session's UUID.", "schema": REF("Uuid"),
+}
+schemas.update({
+    "Session": {
+        "type": "object",
+        "description": (
+            "A server-managed conversation with one agent (and optionally one end user). active_run_id is the run "
+            "that holds it (queued to start, running or paused): a session runs one turn at a time."
+        ),
+        "required": ["id", "session_id", "agent_id", "agent_slug", "external_user_id", "name", "active_run_id",
+                     "message_count", "created_at", "updated_at"],
+        "properties": {
+            "id": REF("Uuid"),
+            "session_id": REF("Uuid"),
+            "agent_id": REF("Uuid"),
+            "agent_slug": {"type": "string"},
+            "external_user_id": {"type": ["string", "null"]},
+            "name": {"type": ["string", "null"]},
+            "active_run_id": {"type": ["string", "null"], "format": "uuid"},
+            "message_count": {"type": "integer", "minimum": 0, "description": "The last message's seq."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "SessionMessage": {
+        "type": "object",
+        "description": (
+            "One message of a turn. A completed turn adds its user message, the assistant's tool calls with their "
+            "results and the answer; a failed or cancelled turn adds its user message and a marker (role assistant, "
+            "content null, status failed or cancelled). Markers are not sent to the model."
+        ),
+        "required": ["seq", "run_id", "role", "content", "tool_calls", "tool_call_id", "tool_name", "status",
+                     "created_at"],
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1},
+            "run_id": REF("Uuid"),
+            "role": {"type": "string", "enum": ["user", "assistant", "tool"]},
+            "content": {"type": ["string", "null"]},
+            "tool_calls": {
+                "type": ["array", "null"],
+                "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                                           "arguments": {"type": "object"}}},
+            },
+            "tool_call_id": {"type": ["string", "null"]},
+            "tool_name": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["complete", "failed", "cancelled"]},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "SessionDetail": {
+        "allOf": [REF("Session"), {
+            "type": "object",
+            "required": ["messages"],
+            "properties": {"messages": {"type": "array", "items": REF("SessionMessage"),
+                                        "description": "The last `messages` messages, oldest first."}},
+        }],
+    },
+    "SessionPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": REF("Session")},
+                       "next_cursor": {"type": ["string", "null"]}},
+    },
+    "NewSession": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["agent_id"],
+        "properties": {
+            "agent_id": {"type": "string", "minLength": 1, "description": "Agent UUID or slug."},
+            "external_user_id": {"type": "string", "minLength": 1, "maxLength": 200},
+            "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+        },
+    },
+    "SessionRename": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {"name": {"type": ["string", "null"], "minLength": 1, "maxLength": 200,
+                                "description": "null clears it."}},
+    },
+    "SessionEnvelope": envelope(REF("Session")),
+    "SessionDetailEnvelope": envelope(REF("SessionDetail")),
+    "SessionPageEnvelope": envelope(REF("SessionPage")),
+})
+AGENT_REF_QUERY = {
+    "name": "agent_id", "in": "query", "required": False,
+    "description": "Agent UUID or slug; unknown in the workspace: 404.", "schema": {"type": "string", "minLength": 1},
+}
+paths["/api/v1/sessions"] = {
+    "get": {
+        "operationId": "listSessions",
+        "summary": "List sessions, newest first",
+        "description": "An agent key sees only its own agent's (agent_id naming another agent: 403).",
+        "tags": ["sessions"],
+        "security": BEARER,
+        "parameters": [
+            AGENT_REF_QUERY,
+            {"name": "external_user_id", "in": "query", "required": False, "schema": {"type": "string"}},
+            PARAM("IdCursor"),
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("SessionPageEnvelope", "A page of sessions."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+    "post": {
+        "operationId": "createSession",
+        "summary": "Open a session",
+        "description": (
+            "Opens an empty session with an agent; its first turn is an invoke with its session_id. An invoke with "
+            "start_session opens one too."
+        ),
+        "tags": ["sessions"],
+        "security": BEARER,
+        "requestBody": json_body("NewSession", {"agent_id": "support", "external_user_id": "ada"}),
+        "responses": {
+            "201": ok("SessionEnvelope", "The session.", example={"data": SESSION_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+        },
+    },
+}
+paths["/api/v1/sessions/{sessionId}"] = {
+    "get": {
+        "operationId": "getSession",
+        "summary": "One session with its messages",
+        "tags": ["sessions"],
+        "security": BEARER,
+        "parameters": [
+            PARAM("SessionIdPath"),
+            {"name": "messages", "in": "query", "required": False, "description": "How many of the last messages.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}},
+        ],
+        "responses": {
+            "200": ok("SessionDetailEnvelope", "The session."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+    "patch": {
+        "operationId": "renameSession",
+        "summary": "Rename a session",
+        "tags": ["sessions"],
+        "security": BEARER,
+        "parameters": [PARAM("SessionIdPath")],
+        "requestBody": json_body("SessionRename", {"name": "Ada's questions"}),
+        "responses": {
+            "200": ok("SessionEnvelope", "The renamed session."),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+        },
+    },
+    "delete": {
+        "operationId": "deleteSession",
+        "summary": "Delete a session and its messages",
+        "description": (
+            "Its runs keep existing, with their session_id for the record. A session with a turn in progress, paused "
+            "or queued: 409 (cancel the run or let it end first)."
+        ),
+        "tags": ["sessions"],
+        "security": BEARER,
+        "parameters": [PARAM("SessionIdPath")],
+        "responses": {
+            "200": ok("DeletedEnvelope", "Deleted.", example={"data": {"deleted": True}, "error": None}),
+            **errors(400, 401, 403, 404, 409, 429, 500, 503),
+        },
+    },
+}
+paths["/api/v1/sessions/{sessionId}/runs"] = {
+    "get": {
+        "operationId": "listSessionRuns",
+        "summary": "The runs (turns) of a session, newest first",
+        "tags": ["sessions"],
+        "security": BEARER,
+        "parameters": [PARAM("SessionIdPath"), PARAM("IdCursor"), PARAM("Limit")],
+        "responses": {
+            "200": ok("RunPageEnvelope", "A page of runs."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+
 DESCRIPTION = """\
 The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, reading runs, their timelines and
 their trees of child runs, defining agents (YAML or JSON definitions, versions, rollback), invoking hosted
@@ -2264,6 +2468,7 @@ doc = {
                 "input requests (an input node, the ask_human tool). Listing, reading and answering them."
             ),
         },
+        {"name": "sessions", "description": "Server-managed conversations: one agent, one turn at a time, kept messages."},
     ],
     "paths": paths,
     "components": {

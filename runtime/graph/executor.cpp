@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "memory/session_window.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
@@ -18,6 +19,7 @@
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
+#include "runtime/store/session_repo.hpp"
 #include "runtime/template/template.hpp"
 #include "runtime/template/when_expr.hpp"
 
@@ -83,6 +85,49 @@ std::string UserMessage(const Json& input) {
     return input.dump();
 }
 
+providers::ChatMessage FromSession(const store::SessionMessage& m) {
+    providers::ChatMessage c;
+    c.role = m.role == "user"   ? providers::Role::kUser
+             : m.role == "tool" ? providers::Role::kTool
+                                : providers::Role::kAssistant;
+    c.content = m.content.value_or("");
+    if (m.tool_calls.is_array()) {
+        for (const auto& t : m.tool_calls) {
+            c.tool_calls.push_back({t.value("id", ""), t.value("name", ""), t.value("arguments", Json::object())});
+        }
+    }
+    c.tool_call_id = m.tool_call_id.value_or("");
+    c.tool_name = m.tool_name.value_or("");
+    return c;
+}
+
+/// A message of a completed turn as the close statement appends it to the session.
+Json SessionRow(const providers::ChatMessage& m) {
+    Json row = {{"content", m.content}};
+    switch (m.role) {
+        case providers::Role::kUser:
+            row["role"] = "user";
+            break;
+        case providers::Role::kAssistant: {
+            row["role"] = "assistant";
+            if (!m.tool_calls.empty()) {
+                Json calls = Json::array();
+                for (const auto& c : m.tool_calls) {
+                    calls.push_back({{"id", c.id}, {"name", c.name}, {"arguments", c.arguments}});
+                }
+                row["tool_calls"] = std::move(calls);
+            }
+            break;
+        }
+        case providers::Role::kTool:
+            row["role"] = "tool";
+            row["tool_call_id"] = m.tool_call_id;
+            row["tool_name"] = m.tool_name;
+            break;
+    }
+    return row;
+}
+
 /// A node's result as a run output: objects as they are, text as {content}, anything else as {value}.
 Json AsOutput(const Json& value) {
     if (value.is_object()) {
@@ -107,6 +152,7 @@ bool FirstFallback(const std::string& agent_id) {
 struct Executor::Impl : tools::ChildRunLauncher {
     const ExecutorDeps& deps;
     RunContext ctx;
+    std::vector<providers::ChatMessage> turn_;  ///< the agent loop's last conversation, for a session
     std::unique_ptr<providers::LlmProvider> provider;
     std::map<std::string, std::unique_ptr<tools::Tool>> tools;
     SteadyClock::time_point started = SteadyClock::now();
@@ -229,6 +275,41 @@ struct Executor::Impl : tools::ChildRunLauncher {
 
     static store::Usage AsUsage(const RunTotals& t) {
         return {t.prompt_tokens, t.completion_tokens, t.prompt_tokens + t.completion_tokens, t.cost_usd, t.model};
+    }
+
+    /// A session's run, the first time it executes: the window of the session's past messages becomes the history
+    /// every conversation of the run starts with.
+    net::awaitable<void> LoadSession() {
+        if (!ctx.run.session_id || ctx.progress.session_loaded) {
+            co_return;
+        }
+        std::vector<store::SessionMessage> window;
+        const auto limit = static_cast<int>(ctx.spec->memory.history_messages);
+        co_await deps.pool.Autocommit([&](store::Tx& tx) {
+            window = memory::LoadWindow(tx, *ctx.run.session_id, limit);
+        });
+        ctx.progress.history.clear();
+        for (const auto& m : window) {
+            ctx.progress.history.push_back(FromSession(m));
+        }
+        ctx.progress.session_loaded = true;
+    }
+
+    /// The messages a completed turn adds to its session: the agent loop's conversation from the user message on, or
+    /// for a graph the user message and the output.
+    Json SessionTurn(const Json& output) const {
+        Json rows = Json::array();
+        if (!turn_.empty()) {
+            for (const auto& m : turn_) {
+                rows.push_back(SessionRow(m));
+            }
+            return rows;
+        }
+        rows.push_back({{"role", "user"}, {"content", UserMessage(ctx.run.input)}});
+        const bool text = output.is_object() && output.contains("content") && output["content"].is_string();
+        rows.push_back({{"role", "assistant"}, {"content", text ? output["content"].get<std::string>() : output.dump()}}
+        );
+        return rows;
     }
 
     /// Writes the checkpoint, the step's events and its usage in one transaction.
@@ -448,6 +529,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
 
     std::string System(bool json_schema) const {
         std::string system = Render(ctx.spec->instructions, "instructions");
+        if (!ctx.progress.user_memories.empty()) {
+            system += std::string(system.empty() ? "" : "\n\n") + ctx.progress.user_memories;
+        }
         if (json_schema) {
             system += std::string(system.empty() ? "" : "\n\n") +
                       "Answer with only a JSON object that matches this JSON Schema:\n" +
@@ -587,6 +671,15 @@ struct Executor::Impl : tools::ChildRunLauncher {
                     co_await Save();
                     continue;
                 }
+            }
+            if (node.empty()) {
+                // The agent loop's conversation from its user message on is the turn a session keeps.
+                turn_.assign(
+                    ctx.progress.messages.begin() +
+                        static_cast<std::ptrdiff_t>(std::min(ctx.progress.history.size(), ctx.progress.messages.size())
+                        ),
+                    ctx.progress.messages.end()
+                );
             }
             ctx.progress.llm_node.reset();
             ctx.progress.messages.clear();
@@ -822,6 +915,9 @@ struct Executor::Impl : tools::ChildRunLauncher {
         end.step = &step;
         end.lease_term = ctx.run.lease_term;
         end.end_pauses = false;  // this run is running: it has no pending pause
+        if (ctx.run.session_id && status == core::RunStatus::kCompleted) {
+            end.session_turn = SessionTurn(output);
+        }
         std::optional<engine::CloseResult> closed;
         std::optional<core::RunStatus> now_status;
         co_await deps.pool.Autocommit([&](store::Tx& tx) {
@@ -920,6 +1016,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         Json output;
         try {
             CheckCancelled();
+            co_await LoadSession();
             // Not `graph ? co_await … : co_await …`: g++ 12 miscompiles co_await in both arms of ?:.
             if (ctx.spec->graph) {
                 output = co_await RunGraph();

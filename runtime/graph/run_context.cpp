@@ -71,6 +71,8 @@ nlohmann::json Progress::ToJson() const {
         {"steps", steps},
         {"reasked", reasked},
         {"last_output", last_output},
+        {"session_loaded", session_loaded},
+        {"user_memories", user_memories},
     };
 }
 
@@ -100,6 +102,8 @@ Progress Progress::FromJson(const nlohmann::json& c) {
     p.steps = c.value("steps", std::int64_t{0});
     p.reasked = c.value("reasked", false);
     p.last_output = c.value("last_output", nlohmann::json());
+    p.session_loaded = c.value("session_loaded", false);
+    p.user_memories = c.value("user_memories", std::string());
     return p;
 }
 

@@ -40,6 +40,10 @@ struct Progress {
     std::vector<providers::ChatMessage>
         history;                 ///< client-managed history given at invoke: precedes every conversation
     nlohmann::json last_output;  ///< the last node's result (a graph's default output)
+    /// A session's run: its window of past messages is in `history` (read once, when the run first executes: the
+    /// session changes only when this run, which holds it, ends).
+    bool session_loaded = false;
+    std::string user_memories;  ///< memory.user_memories: the session user's memories, for the system prompt
 
     nlohmann::json ToJson() const;
     static Progress FromJson(const nlohmann::json& checkpoint);

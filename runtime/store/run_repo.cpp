@@ -78,6 +78,16 @@ WITH r AS (
   -- workspace's run): a workspace condition here lets the planner pick the workspace's whole pending index.
   UPDATE pauses SET status = 'cancelled', resolved_at = now()
   WHERE $17::bool AND pauses.run_id = $2::uuid AND pauses.status = 'pending' AND EXISTS (SELECT 1 FROM r)
+), turn AS (
+  -- a completed turn of a session: its messages after the session's last (the turn-end trigger then frees it)
+  UPDATE sessions s SET message_count = s.message_count + jsonb_array_length($18::jsonb), updated_at = now()
+  FROM r WHERE $18::jsonb IS NOT NULL AND s.id = r.session_id
+  RETURNING s.id, s.message_count - jsonb_array_length($18::jsonb) AS base
+), turn_messages AS (
+  INSERT INTO session_messages (session_id, seq, run_id, role, content, tool_calls, tool_call_id, tool_name)
+  SELECT turn.id, turn.base + m.n, $2::uuid, m.v ->> 'role', m.v ->> 'content',
+         nullif(m.v -> 'tool_calls', 'null'::jsonb), m.v ->> 'tool_call_id', m.v ->> 'tool_name'
+  FROM turn, jsonb_array_elements($18::jsonb) WITH ORDINALITY AS m(v, n)
 ), month AS (
   SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS m
 ), cost AS (
@@ -136,7 +146,10 @@ SELECT agent_id FROM up ORDER BY level)sql"};
 
 constexpr Query kClaimQueued{"run_claim_queued", R"sql(
 WITH next AS (
-  SELECT id FROM runs WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1
+  -- a session's run starts only once it holds its session (a waiting one is handed it by the turn-end trigger)
+  SELECT q.id FROM runs q WHERE q.status = 'queued'
+    AND (q.session_id IS NULL OR EXISTS (SELECT 1 FROM sessions s WHERE s.id = q.session_id AND s.active_run_id = q.id))
+  ORDER BY q.id FOR UPDATE SKIP LOCKED LIMIT 1
 ), r AS (
   UPDATE runs SET status = 'running', started_at = now(), updated_at = now(), lease_owner = $1,
                   lease_expires_at = now() + make_interval(secs => $2::int), lease_term = lease_term + 1
@@ -402,6 +415,7 @@ std::optional<ClosedRun> RunRepo::Close(const std::string& workspace_id, const s
             .Add(EventRows(end.events))
             .Add(end.lease_term ? std::optional<std::string>(std::to_string(*end.lease_term)) : std::nullopt)
             .Add(end.end_pauses)
+            .Add(end.session_turn)
     );
     if (r.empty()) {
         return std::nullopt;

@@ -118,6 +118,9 @@ struct RunEnd {
     /// End the run's pending pauses too. The executor's own close skips it: a running run has none (an answer moves
     /// the pause and the run in one statement).
     bool end_pauses = true;
+    /// A completed turn of a session run: its messages ([{role, content, tool_calls?, tool_call_id?}]) appended to
+    /// the session in the same statement. Null: none (a turn that appends nothing leaves a marker, see 0005).
+    nlohmann::json session_turn;
 };
 
 struct ClosedRun {

@@ -11,6 +11,7 @@
 #include "tests/support/api_fixture.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_llm_server.hpp"
+#include "tests/support/server_process.hpp"
 #include "tests/support/test_http_server.hpp"
 
 namespace agentos::testing {
@@ -20,38 +21,8 @@ using Json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-/// One `agentos serve` process on the test database, with a short lease so that recovery is quick.
-class Server {
-public:
-    Server(const std::string& dsn, const std::string& config_path)
-        : process_(
-              {"serve", "--listen", "127.0.0.1:0", "--database-url", dsn, "--config", config_path, "--rate-limit", "0"},
-              {"FAKE_LLM_KEY=sk-test-not-a-real-key"}
-          ) {
-        EXPECT_TRUE(process_.WaitForOutput("listening on", milliseconds(30000))) << process_.Output();
-        std::smatch m;
-        const auto out = process_.Output();
-        if (std::regex_search(out, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"))) {
-            port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-        } else {
-            ADD_FAILURE() << out;
-        }
-    }
-
-    std::uint16_t port() const { return port_; }
-
-    HttpClient Client() const { return HttpClient(port_); }
-
-    int Stop(int signal) { return process_.Stop(signal, milliseconds(15000)); }
-
-    void Signal(int signal) const { process_.Signal(signal); }
-
-    std::string Output() const { return process_.Output(); }
-
-private:
-    ChildProcess process_;
-    std::uint16_t port_ = 0;
-};
+/// One `agentos serve` process on the test database (its config gives a short lease, so recovery is quick).
+using Server = ServerProcess;
 
 class RecoveryTest : public ::testing::Test {
 protected:
