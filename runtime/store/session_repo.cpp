@@ -56,11 +56,19 @@ WITH d AS (
 )
 SELECT (SELECT count(*) FROM d), EXISTS (SELECT 1 FROM sessions WHERE workspace_id = $1::uuid AND id = $2::uuid))sql"};
 
+// Both read a range of seq below the session's last (seqs are dense, 1..message_count), so that whatever plan the
+// planner picks (stale statistics make it sort a whole session otherwise) reads O(limit) rows, not the session.
 constexpr Query kMessages{"session_messages", "SELECT " MESSAGE_COLUMNS R"sql( FROM session_messages
-WHERE session_id = $1::uuid ORDER BY seq DESC LIMIT $2::int)sql"};
+WHERE session_id = $1::uuid
+  AND seq > (SELECT message_count FROM sessions WHERE id = $1::uuid) - $2::int
+ORDER BY seq DESC LIMIT $2::int)sql"};
 
+// At most one marker per turn and at least one complete message before it: the last 2 * limit + 2 messages hold
+// at least limit complete ones.
 constexpr Query kWindow{"session_window", "SELECT " MESSAGE_COLUMNS R"sql( FROM session_messages
-WHERE session_id = $1::uuid AND status = 'complete' ORDER BY seq DESC LIMIT $2::int)sql"};
+WHERE session_id = $1::uuid AND status = 'complete'
+  AND seq > (SELECT message_count FROM sessions WHERE id = $1::uuid) - (2 * $2::int + 2)
+ORDER BY seq DESC LIMIT $2::int)sql"};
 
 SessionRecord ReadSession(const pqxx::row& row) {
     SessionRecord s;
