@@ -33,8 +33,9 @@ CREATE TABLE session_messages (
 CREATE INDEX session_messages_run ON session_messages (run_id);  -- "did this run append its turn?" in O(log n)
 
 -- Every end of a session's run, whichever path closes it (the executor, a cancel, the ingest API, recovery): the
--- session passes to its oldest waiting run (or is free), and a turn that appended nothing leaves its user message and
--- a marker. The user message is the run's input.message if a string, else input.query if a string, else the input.
+-- session passes to its oldest waiting run (or is free), and a turn that started but appended nothing leaves its user
+-- message and a marker (a queued turn cancelled before it started leaves nothing). The user message is the run's
+-- input.message if a string, else input.query if a string, else the input.
 CREATE FUNCTION agentos_session_turn_end() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     next_run uuid;
@@ -46,7 +47,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;  -- deleted: its runs keep their session_id for the record
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM session_messages WHERE run_id = NEW.id) THEN
+    IF OLD.status <> 'queued' AND NOT EXISTS (SELECT 1 FROM session_messages WHERE run_id = NEW.id) THEN
         UPDATE sessions SET message_count = message_count + 2, updated_at = now()
         WHERE id = NEW.session_id RETURNING message_count - 2 INTO base;
         INSERT INTO session_messages (session_id, seq, run_id, role, content, status)

@@ -380,6 +380,44 @@ TEST_F(SessionTest, AFailedOrCancelledTurnLeavesItsUserMessageAndAMarkerNeverAHa
     EXPECT_EQ(Sent(2), (Pairs{{"user", "Break."}, {"user", "Ramble."}, {"user", "Hello?"}}));
 }
 
+TEST_F(SessionTest, ACancelledWaitingTurnLeavesNothingAndTheNextWaitingTurnGetsTheSession) {
+    Define(kDeployer);
+    llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});
+    const auto paused = Invoke("deployer", {{"input", {{"message", "ship it"}}}, {"start_session", true}});
+    ASSERT_EQ(paused.status, 202) << paused.body;
+    const std::string session = paused.Json()["data"]["session_id"];
+    const std::string holder = paused.Json()["data"]["run_id"];
+    const Json wait = {{"session_id", session}, {"multitask_strategy", "enqueue"}};
+    Json first = wait;
+    first["input"] = {{"message", "first waiting"}};
+    Json second = wait;
+    second["input"] = {{"message", "second waiting"}};
+    const auto a = Invoke("deployer", first);
+    const auto b = Invoke("deployer", second);
+    ASSERT_EQ(a.status, 202) << a.body;
+    ASSERT_EQ(b.status, 202) << b.body;
+    const std::string a_id = a.Json()["data"]["run_id"];
+    const std::string b_id = b.Json()["data"]["run_id"];
+    // The first waiting turn is cancelled before it starts: it leaves no message and the holder keeps the session.
+    ASSERT_EQ(client().Post("/api/v1/runs/" + a_id + "/cancel", Json::object(), key_).status, 200);
+    auto s = Session(session);
+    EXPECT_EQ(s["active_run_id"], holder);
+    EXPECT_EQ(s["message_count"], 0);
+    // The holder ends (cancelled while paused): the session passes to the other waiting turn, which runs.
+    llm_.Push({.text = "Second done."});
+    ASSERT_EQ(client().Post("/api/v1/runs/" + holder + "/cancel", Json::object(), key_).status, 200);
+    const auto done = WaitForRunStatus(client(), key_, b_id, "completed");
+    EXPECT_EQ(done["status"], "completed") << done;
+    s = Session(session);
+    EXPECT_TRUE(s["active_run_id"].is_null());
+    ASSERT_EQ(s["messages"].size(), 4U) << s;  // the cancelled holder: user + marker; the second: user + answer
+    EXPECT_EQ(s["messages"][0]["content"], "ship it");
+    EXPECT_EQ(s["messages"][1]["status"], "cancelled");
+    EXPECT_EQ(s["messages"][2]["content"], "second waiting");
+    EXPECT_EQ(s["messages"][3]["content"], "Second done.");
+    EXPECT_EQ(Run(a_id)["status"], "cancelled");
+}
+
 TEST_F(SessionTest, DeletingASessionKeepsItsRunsAndRefusesWhileATurnIsActive) {
     Define(kDeployer);
     llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});
