@@ -8,6 +8,7 @@
 #include "runtime/core/time.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/event_repo.hpp"
+#include "runtime/store/memory_repo.hpp"
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/task_repo.hpp"
@@ -20,6 +21,7 @@ nlohmann::json TaskJson(const store::TaskRecord& task);
 nlohmann::json AgentJson(const store::AgentRecord& agent);
 nlohmann::json ApprovalJson(const store::PauseRecord& approval);
 nlohmann::json InputRequestJson(const store::PauseRecord& request);
+nlohmann::json MemoryJson(const store::UserMemory& memory);
 
 /// ISO-8601 text, or null.
 nlohmann::json TimeJson(const std::optional<core::TimePoint>& t);

@@ -53,6 +53,7 @@ void AddAllRoutes(Router& router, Services& s) {
     AddInvokeRoutes(router, s);
     AddPauseRoutes(router, s);
     AddStreamRoutes(router, s);
+    AddMemoryRoutes(router, s);
 }
 
 }  // namespace agentos::api

@@ -51,6 +51,7 @@ void AddPauseRoutes(Router& router, Services& services);
 void AddAgentRoutes(Router& router, Services& services);
 void AddServiceRoutes(Router& router, Services& services);
 void AddStreamRoutes(Router& router, Services& services);
+void AddMemoryRoutes(Router& router, Services& services);
 
 /// Every route of the server, in one place.
 void AddAllRoutes(Router& router, Services& services);
