@@ -170,6 +170,19 @@ nlohmann::json AgentJson(const store::AgentRecord& a) {
     };
 }
 
+nlohmann::json MemoryJson(const store::UserMemory& m) {
+    return {
+        {"id", m.id},
+        {"external_user_id", m.external_user_id},
+        {"memory", m.memory},
+        {"topics", m.topics},
+        {"agent_id", OrNull(m.agent_id)},
+        {"run_id", OrNull(m.run_id)},
+        {"created_at", core::FormatIso(m.created_at)},
+        {"updated_at", core::FormatIso(m.updated_at)},
+    };
+}
+
 nlohmann::json Page(nlohmann::json items, const std::optional<std::string>& next_cursor) {
     return {{"items", std::move(items)}, {"next_cursor", OrNull(next_cursor)}};
 }

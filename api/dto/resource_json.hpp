@@ -8,6 +8,7 @@
 #include "runtime/core/time.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/event_repo.hpp"
+#include "runtime/store/memory_repo.hpp"
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/session_repo.hpp"
@@ -23,6 +24,7 @@ nlohmann::json ApprovalJson(const store::PauseRecord& approval);
 nlohmann::json InputRequestJson(const store::PauseRecord& request);
 nlohmann::json SessionJson(const store::SessionRecord& session);
 nlohmann::json SessionMessageJson(const store::SessionMessage& message);
+nlohmann::json MemoryJson(const store::UserMemory& memory);
 
 /// ISO-8601 text, or null.
 nlohmann::json TimeJson(const std::optional<core::TimePoint>& t);

@@ -54,6 +54,7 @@ void AddAllRoutes(Router& router, Services& s) {
     AddPauseRoutes(router, s);
     AddStreamRoutes(router, s);
     AddSessionRoutes(router, s);
+    AddMemoryRoutes(router, s);
 }
 
 }  // namespace agentos::api

@@ -52,6 +52,7 @@ void AddAgentRoutes(Router& router, Services& services);
 void AddServiceRoutes(Router& router, Services& services);
 void AddStreamRoutes(Router& router, Services& services);
 void AddSessionRoutes(Router& router, Services& services);
+void AddMemoryRoutes(Router& router, Services& services);
 
 /// Every route of the server, in one place.
 void AddAllRoutes(Router& router, Services& services);

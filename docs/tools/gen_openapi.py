@@ -855,7 +855,17 @@ schemas = {
             "memory": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"history_messages": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 20}},
+                "properties": {
+                    "history_messages": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 20},
+                    "user_memories": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": (
+                            "Runs in a session with an external_user_id get that user's newest memories (up to 50) "
+                            "in the system prompt and a built-in remember tool {memory, topics?}."
+                        ),
+                    },
+                },
             },
             "output_schema": {"type": "object", "description": "A JSON Schema whose type is object."},
             "budget": {
@@ -950,13 +960,13 @@ responses = {
         example=ex("UNAUTHENTICATED", "Invalid or revoked key."),
     ),
     "Forbidden": err_response(
-        "FORBIDDEN: an agent key used on another agent's run, agent, approval or input request, or on a route that "
-        "changes agents (those need a workspace key).",
+        "FORBIDDEN: an agent key used on another agent's run, agent, approval or input request, on a route that "
+        "changes agents (those need a workspace key), or on a memory that another agent (or a workspace key) stored.",
         example=ex("FORBIDDEN", "this agent key belongs to another agent"),
     ),
     "NotFound": err_response(
-        "NOT_FOUND: no such run, agent (deleted agents included), agent version, approval or input request in the "
-        "caller's workspace.",
+        "NOT_FOUND: no such run, agent (deleted agents included), agent version, approval, input request or memory "
+        "in the caller's workspace.",
         example=ex("NOT_FOUND", "run 01a20bef-5174-7f67-89ff-974de061380d not found"),
     ),
     "Conflict": err_response(
@@ -2413,11 +2423,325 @@ paths["/api/v1/sessions/{sessionId}/runs"] = {
 }
 
 
+# ---------------------------------------------------------------- user memories
+MEMORY_ID = "01a20d31-6f0e-7c43-8a2b-5d1e9f0c7a21"
+MEMORY_EXAMPLE = {
+    "id": MEMORY_ID,
+    "external_user_id": "user_42",
+    "memory": "Prefers answers in German and drinks oat-milk coffee.",
+    "topics": ["language", "food"],
+    "agent_id": None,
+    "run_id": None,
+    "created_at": "2026-11-24T07:10:02.114Z",
+    "updated_at": "2026-11-24T07:10:02.114Z",
+}
+MEMORY_TEXT = {"type": "string", "minLength": 1, "maxLength": 10000,
+               "description": "The memory: 1 to 10,000 characters (Unicode code points), not only white space."}
+TOPICS_INPUT = {
+    "type": "array",
+    "maxItems": 20,
+    "items": {"type": "string", "minLength": 1, "maxLength": 100},
+    "description": (
+        "Up to 20 topics, each with a character other than white space and at most 100 characters once trimmed. "
+        "Stored trimmed, lower-cased and without duplicates (the first occurrence keeps its place)."
+    ),
+}
+
+schemas.update({
+    "Memory": {
+        "type": "object",
+        "description": "A memory about one end user of the workspace (its external_user_id).",
+        "required": list(MEMORY_EXAMPLE.keys()),
+        "properties": {
+            "id": REF("Uuid"),
+            "external_user_id": {"type": "string", "description": "The end user the memory is about."},
+            "memory": {"type": "string"},
+            "topics": {"type": "array", "items": {"type": "string"}, "description": "Trimmed, lower-cased, unique."},
+            "agent_id": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The agent that stored it (its remember tool, or an agent key); null when stored with a workspace key.",
+            },
+            "run_id": {**nullable_uuid, "description": "The run whose remember tool stored it; else null."},
+            "created_at": timestamp,
+            "updated_at": timestamp,
+        },
+        "example": MEMORY_EXAMPLE,
+    },
+    "MemoryPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("Memory")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The last item's id when there is a next page (pass it as cursor); else null.",
+            },
+        },
+    },
+    "TopicCount": {
+        "type": "object",
+        "required": ["topic", "count"],
+        "properties": {
+            "topic": {"type": "string"},
+            "count": {"type": "integer", "minimum": 1, "description": "How many memories have the topic."},
+        },
+        "example": {"topic": "food", "count": 3},
+    },
+    "TopicPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("TopicCount")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "The last item's topic when there is a next page (pass it as cursor); else null.",
+            },
+        },
+    },
+    "UserMemoryStats": {
+        "type": "object",
+        "required": ["external_user_id", "memories", "last_updated_at"],
+        "properties": {
+            "external_user_id": {"type": "string"},
+            "memories": {"type": "integer", "minimum": 1, "description": "How many memories the user has."},
+            "last_updated_at": {**timestamp, "description": "The newest updated_at of the user's memories."},
+        },
+        "example": {"external_user_id": "user_42", "memories": 7, "last_updated_at": "2026-11-24T07:10:02.114Z"},
+    },
+    "UserMemoryStatsPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("UserMemoryStats")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "The last item's external_user_id when there is a next page (pass it as cursor); else null.",
+            },
+        },
+    },
+    "MemoryCreateRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["external_user_id", "memory"],
+        "properties": {
+            "external_user_id": {"type": "string", "minLength": 1, "maxLength": 200,
+                                 "description": "The end user (1 to 200 characters), compared exactly."},
+            "memory": MEMORY_TEXT,
+            "topics": {**TOPICS_INPUT, "default": []},
+        },
+    },
+    "MemoryUpdateRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "description": "At least one of memory and topics; topics replaces the stored list ([] clears it).",
+        "properties": {"memory": MEMORY_TEXT, "topics": TOPICS_INPUT},
+    },
+    "MemoryEnvelope": envelope(REF("Memory")),
+    "MemoryPageEnvelope": envelope(REF("MemoryPage")),
+    "TopicPageEnvelope": envelope(REF("TopicPage")),
+    "UserMemoryStatsPageEnvelope": envelope(REF("UserMemoryStatsPage")),
+})
+
+parameters["MemoryIdPath"] = {
+    "name": "memoryId",
+    "in": "path",
+    "required": True,
+    "description": "The memory's UUID (not a UUID: 400).",
+    "schema": REF("Uuid"),
+}
+
+USER_QUERY = {
+    "name": "external_user_id",
+    "in": "query",
+    "required": False,
+    "description": "Only this end user's (1 to 200 characters, compared exactly).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+paths["/api/v1/memories"] = {
+    "get": {
+        "operationId": "listMemories",
+        "summary": "List user memories, newest first",
+        "description": (
+            "The workspace's memories, newest first (by id, also with q: no ranking), filtered by every parameter "
+            "given. q is a full-text search of the memory text with websearch_to_tsquery('simple', q): words are "
+            "matched whole and case-insensitively, without stemming; several words must all occur (in any order); "
+            "\"a phrase\" in quotes, `or` between words and -word to exclude work as in a web search. q empty or "
+            "only white space: 400. Any key of the workspace, agent keys included, sees every memory of the "
+            "workspace."
+        ),
+        "tags": ["memories"],
+        "security": BEARER,
+        "parameters": [
+            USER_QUERY,
+            {
+                "name": "topic",
+                "in": "query",
+                "required": False,
+                "description": "Only memories with this topic (compared trimmed and lower-cased).",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+            },
+            {
+                "name": "q",
+                "in": "query",
+                "required": False,
+                "description": "Full-text search of the memory text (at most 1,000 characters).",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
+            },
+            {
+                "name": "agent_id",
+                "in": "query",
+                "required": False,
+                "description": "Only memories stored by this agent (UUID or slug; unknown in the workspace: 404).",
+                "schema": {"type": "string", "minLength": 1},
+            },
+            PARAM("IdCursor"),
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("MemoryPageEnvelope", "A page of memories.",
+                      example={"data": {"items": [MEMORY_EXAMPLE], "next_cursor": None}, "error": None}),
+            **errors(400, 401, 404, 429, 500, 503),
+        },
+    },
+    "post": {
+        "operationId": "createMemory",
+        "summary": "Store a memory about an end user",
+        "description": (
+            "Stores the memory. With a workspace key agent_id is null; with an agent key it is the key's agent. "
+            "No query parameters."
+        ),
+        "tags": ["memories"],
+        "security": BEARER,
+        "requestBody": json_body(
+            "MemoryCreateRequest",
+            {"external_user_id": "user_42", "memory": MEMORY_EXAMPLE["memory"], "topics": ["Language", "food"]},
+        ),
+        "responses": {
+            "201": ok("MemoryEnvelope", "The stored memory.", example={"data": MEMORY_EXAMPLE, "error": None}),
+            **errors(400, 401, 413, 429, 500, 503),
+        },
+    },
+}
+
+paths["/api/v1/memories/topics"] = {
+    "get": {
+        "operationId": "listMemoryTopics",
+        "summary": "The topics of the memories, with counts",
+        "description": (
+            "Every distinct topic of the workspace's memories (of one user with external_user_id) with how many "
+            "memories have it, by topic name; cursor is the previous page's next_cursor (topics after it follow)."
+        ),
+        "tags": ["memories"],
+        "security": BEARER,
+        "parameters": [
+            USER_QUERY,
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "next_cursor of the previous page.",
+                "schema": {"type": "string", "minLength": 1},
+            },
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("TopicPageEnvelope", "A page of topics.",
+                      example={"data": {"items": [{"topic": "food", "count": 3}, {"topic": "language", "count": 1}],
+                                        "next_cursor": None}, "error": None}),
+            **errors(400, 401, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/memories/stats"] = {
+    "get": {
+        "operationId": "listMemoryStats",
+        "summary": "Per user: how many memories, and when they last changed",
+        "description": (
+            "One item per end user with memories in the workspace, by external_user_id; cursor is the previous "
+            "page's next_cursor (users after it follow)."
+        ),
+        "tags": ["memories"],
+        "security": BEARER,
+        "parameters": [
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "next_cursor of the previous page.",
+                "schema": {"type": "string", "minLength": 1},
+            },
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("UserMemoryStatsPageEnvelope", "A page of users.",
+                      example={"data": {"items": [{"external_user_id": "user_42", "memories": 7,
+                                                   "last_updated_at": "2026-11-24T07:10:02.114Z"}],
+                                        "next_cursor": None}, "error": None}),
+            **errors(400, 401, 429, 500, 503),
+        },
+    }
+}
+
+paths["/api/v1/memories/{memoryId}"] = {
+    "get": {
+        "operationId": "getMemory",
+        "summary": "One memory",
+        "description": "No query parameters. Unknown, or another workspace's: 404.",
+        "tags": ["memories"],
+        "security": BEARER,
+        "parameters": [PARAM("MemoryIdPath")],
+        "responses": {
+            "200": ok("MemoryEnvelope", "The memory.", example={"data": MEMORY_EXAMPLE, "error": None}),
+            **errors(400, 401, 404, 429, 500, 503),
+        },
+    },
+    "patch": {
+        "operationId": "updateMemory",
+        "summary": "Change a memory's text and/or topics",
+        "description": (
+            "Changes what is given (at least one of memory and topics; neither: 400) and sets updated_at. topics "
+            "replaces the list. An agent key may change only the memories its own agent stored (others: 403). No "
+            "query parameters."
+        ),
+        "tags": ["memories"],
+        "security": BEARER,
+        "parameters": [PARAM("MemoryIdPath")],
+        "requestBody": json_body("MemoryUpdateRequest", {"topics": ["language", "food", "coffee"]}),
+        "responses": {
+            "200": ok("MemoryEnvelope", "The memory after the change.",
+                      example={"data": {**MEMORY_EXAMPLE, "topics": ["language", "food", "coffee"],
+                                        "updated_at": "2026-11-24T07:12:40.031Z"}, "error": None}),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+        },
+    },
+    "delete": {
+        "operationId": "deleteMemory",
+        "summary": "Delete a memory",
+        "description": (
+            "Deletes it for good (404 from then on). An agent key may delete only the memories its own agent "
+            "stored (others: 403). No query parameters."
+        ),
+        "tags": ["memories"],
+        "security": BEARER,
+        "parameters": [PARAM("MemoryIdPath")],
+        "responses": {
+            "200": ok("DeletedEnvelope", "Deleted.", example={"data": {"deleted": True}, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+}
+
+
 DESCRIPTION = """\
 The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, reading runs, their timelines and
 their trees of child runs, defining agents (YAML or JSON definitions, versions, rollback), invoking hosted
-agents (synchronous or background), answering the durable pauses of hosted runs (approvals, input requests)
-and cancelling runs.
+agents (synchronous or background), answering the durable pauses of hosted runs (approvals, input requests),
+cancelling runs, and the memories kept about each end user (external_user_id).
 The user guide is docs/api.md.
 
 Conventions
@@ -2469,6 +2793,10 @@ doc = {
             ),
         },
         {"name": "sessions", "description": "Server-managed conversations: one agent, one turn at a time, kept messages."},
+        {
+            "name": "memories",
+            "description": "User memories: facts about one end user (external_user_id), read into agents' prompts.",
+        },
     ],
     "paths": paths,
     "components": {

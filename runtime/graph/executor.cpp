@@ -16,12 +16,14 @@
 #include "runtime/events/live_hub.hpp"
 #include "runtime/run_close.hpp"
 #include "runtime/spec/json_schema.hpp"
+#include "runtime/store/memory_repo.hpp"
 #include "runtime/store/pause_repo.hpp"
 #include "runtime/store/pg.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/store/session_repo.hpp"
 #include "runtime/template/template.hpp"
 #include "runtime/template/when_expr.hpp"
+#include "tools/builtin/remember_tool.hpp"
 
 namespace agentos::graph {
 namespace {
@@ -99,6 +101,28 @@ providers::ChatMessage FromSession(const store::SessionMessage& m) {
     c.tool_call_id = m.tool_call_id.value_or("");
     c.tool_name = m.tool_name.value_or("");
     return c;
+}
+
+/// How many of the user's newest memories an agent with memory.user_memories gets in its system prompt.
+constexpr int kPromptMemories = 50;
+
+/// The system prompt's paragraph of the user's memories (newest first), or "" when there are none.
+std::string MemoryPrompt(const std::vector<store::UserMemory>& memories) {
+    if (memories.empty()) {
+        return "";
+    }
+    std::string text = "What you know about the user from earlier conversations (their memories, newest first):";
+    for (const auto& m : memories) {
+        text += "\n- " + m.memory;
+        if (!m.topics.empty()) {
+            std::string topics;
+            for (const auto& t : m.topics) {
+                topics.append(topics.empty() ? "" : ", ").append(t);
+            }
+            text += " (topics: " + topics + ")";
+        }
+    }
+    return text;
 }
 
 /// A message of a completed turn as the close statement appends it to the session.
@@ -284,15 +308,38 @@ struct Executor::Impl : tools::ChildRunLauncher {
             co_return;
         }
         std::vector<store::SessionMessage> window;
+        std::vector<store::UserMemory> memories;
+        std::optional<std::string> user;
         const auto limit = static_cast<int>(ctx.spec->memory.history_messages);
+        const bool with_memories = ctx.spec->memory.user_memories;
         co_await deps.pool.Autocommit([&](store::Tx& tx) {
             window = memory::LoadWindow(tx, *ctx.run.session_id, limit);
+            if (with_memories) {
+                if (const auto s = store::SessionRepo(tx).Get(workspace(), *ctx.run.session_id)) {
+                    user = s->external_user_id;
+                }
+                if (user) {
+                    memories = store::MemoryRepo(tx).Recent(workspace(), *user, kPromptMemories);
+                }
+            }
         });
         ctx.progress.history.clear();
         for (const auto& m : window) {
             ctx.progress.history.push_back(FromSession(m));
         }
+        ctx.progress.memory_user = user.value_or("");
+        ctx.progress.user_memories = MemoryPrompt(memories);
         ctx.progress.session_loaded = true;
+    }
+
+    /// memory.user_memories in a run whose session has an end user: the `remember` tool (unless the agent defines a
+    /// tool of that name itself).
+    void OfferRemember() {
+        if (!ctx.spec->memory.user_memories || ctx.progress.memory_user.empty() || tools.count("remember") > 0) {
+            return;
+        }
+        tools["remember"] =
+            std::make_unique<tools::RememberTool>(deps.pool, ctx.progress.memory_user, ctx.run.agent_id);
     }
 
     /// The messages a completed turn adds to its session: the agent loop's conversation from the user message on, or
@@ -520,6 +567,12 @@ struct Executor::Impl : tools::ChildRunLauncher {
                 );
                 continue;
             }
+            out.push_back({spec.name, spec.description, spec.parameters});
+        }
+        const auto remember = tools.find("remember");
+        if (remember != tools.end() && ctx.spec->FindTool("remember") == nullptr &&
+            (only == nullptr || std::find(only->begin(), only->end(), "remember") != only->end())) {
+            const auto& spec = remember->second->spec();
             out.push_back({spec.name, spec.description, spec.parameters});
         }
         return out;
@@ -1017,6 +1070,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         try {
             CheckCancelled();
             co_await LoadSession();
+            OfferRemember();
             // Not `graph ? co_await … : co_await …`: g++ 12 miscompiles co_await in both arms of ?:.
             if (ctx.spec->graph) {
                 output = co_await RunGraph();

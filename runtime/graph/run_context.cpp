@@ -73,6 +73,7 @@ nlohmann::json Progress::ToJson() const {
         {"last_output", last_output},
         {"session_loaded", session_loaded},
         {"user_memories", user_memories},
+        {"memory_user", memory_user},
     };
 }
 
@@ -104,6 +105,7 @@ Progress Progress::FromJson(const nlohmann::json& c) {
     p.last_output = c.value("last_output", nlohmann::json());
     p.session_loaded = c.value("session_loaded", false);
     p.user_memories = c.value("user_memories", std::string());
+    p.memory_user = c.value("memory_user", std::string());
     return p;
 }
 

@@ -44,6 +44,7 @@ struct Progress {
     /// session changes only when this run, which holds it, ends).
     bool session_loaded = false;
     std::string user_memories;  ///< memory.user_memories: the session user's memories, for the system prompt
+    std::string memory_user;    ///< memory.user_memories: the session's end user ("" none), whom `remember` writes for
 
     nlohmann::json ToJson() const;
     static Progress FromJson(const nlohmann::json& checkpoint);

@@ -72,6 +72,8 @@ struct ToolSpec {
 
 struct MemorySpec {
     std::int64_t history_messages = 20;
+    /// The session user's newest memories go into the system prompt, and the agent gets the `remember` tool.
+    bool user_memories = false;
 };
 
 struct BudgetSpec {

@@ -899,9 +899,10 @@ void ReadAgent(Reader& r, const YAML::Node& root, AgentSpec& a) {
         ReadTools(r, *n, a);
     }
     if (const YAML::Node* n = f->Find("memory"); n != nullptr && !IsNullish(*n)) {
-        const auto mf = r.Map(*n, "memory", {"history_messages"});
+        const auto mf = r.Map(*n, "memory", {"history_messages", "user_memories"});
         if (mf) {
             a.memory.history_messages = r.Int(*mf, "history_messages", "memory", 0, 10'000).value_or(20);
+            a.memory.user_memories = r.Bool(*mf, "user_memories", "memory").value_or(false);
         }
     }
     if (const YAML::Node* n = f->Find("output_schema"); n != nullptr && !IsNullish(*n)) {

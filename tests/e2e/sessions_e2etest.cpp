@@ -418,6 +418,60 @@ TEST_F(SessionTest, ACancelledWaitingTurnLeavesNothingAndTheNextWaitingTurnGetsT
     EXPECT_EQ(Run(a_id)["status"], "cancelled");
 }
 
+const char* kRememberer = R"yaml(
+slug: rememberer
+model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: FAKE_LLM_KEY }
+instructions: You know your users.
+memory: { user_memories: true }
+)yaml";
+
+TEST_F(SessionTest, AnAgentWithUserMemoriesSeesTheUsersMemoriesAndStoresNewOnesWithRemember) {
+    Define(kRememberer);
+    ASSERT_EQ(
+        client().Post("/api/v1/memories", {{"external_user_id", "ada"}, {"memory", "Speaks German"}}, key_).status, 201
+    );
+    ASSERT_EQ(
+        client().Post("/api/v1/memories", {{"external_user_id", "bob"}, {"memory", "Hates mornings"}}, key_).status, 201
+    );
+    llm_.Push(
+        {.tool_calls =
+             {{.id = "call_r",
+               .name = "remember",
+               .arguments = {{"memory", "Likes green tea"}, {"topics", {"drinks"}}}}}}
+    );
+    llm_.Push({.text = "Noted."});
+    const auto first = Turn("rememberer", "I like green tea.", {{"start_session", true}, {"external_user_id", "ada"}});
+    const auto requests = llm_.requests();
+    ASSERT_GE(requests.size(), 2U);
+    const std::string system = requests[0]["messages"][0]["content"];
+    EXPECT_NE(system.find("You know your users."), std::string::npos) << system;
+    EXPECT_NE(system.find("Speaks German"), std::string::npos) << system;
+    EXPECT_EQ(system.find("Hates mornings"), std::string::npos) << system;  // another user's
+    bool offered = false;
+    for (const auto& t : requests[0]["tools"]) {
+        offered = offered || t["function"]["name"] == "remember";
+    }
+    EXPECT_TRUE(offered) << requests[0].dump(2);
+    const auto stored = client().Get("/api/v1/memories?external_user_id=ada&q=tea", key_).Json()["data"]["items"];
+    ASSERT_EQ(stored.size(), 1U) << stored;
+    EXPECT_EQ(stored[0]["memory"], "Likes green tea");
+    EXPECT_EQ(stored[0]["topics"], (Json{"drinks"}));
+    EXPECT_EQ(stored[0]["run_id"], first["run_id"]);
+    EXPECT_EQ(stored[0]["agent_id"], Run(first["run_id"])["agent_id"]);
+
+    // A later conversation of the same user starts knowing it; a run with no user gets neither memories nor the tool.
+    llm_.Push({.text = "Tea it is."});
+    Turn("rememberer", "What should I drink?", {{"start_session", true}, {"external_user_id", "ada"}});
+    const std::string later = llm_.requests()[2]["messages"][0]["content"];
+    EXPECT_NE(later.find("Likes green tea"), std::string::npos) << later;
+    EXPECT_NE(later.find("Speaks German"), std::string::npos) << later;
+    llm_.Push({.text = "Hello stranger."});
+    Turn("rememberer", "Hi.", {{"start_session", true}});
+    const auto anonymous = llm_.requests()[3];
+    EXPECT_EQ(anonymous["messages"][0]["content"], "You know your users.");
+    EXPECT_FALSE(anonymous.contains("tools") && !anonymous["tools"].empty()) << anonymous.dump(2);
+}
+
 TEST_F(SessionTest, DeletingASessionKeepsItsRunsAndRefusesWhileATurnIsActive) {
     Define(kDeployer);
     llm_.Push({.tool_calls = {{.id = "call_1", .name = "deploy", .arguments = {{"env", "prod"}}}}});

@@ -421,3 +421,40 @@ TEST(YamlLoader, CallAgentCannotListTheAgentItself) {
 
 }  // namespace
 }  // namespace agentos::spec
+
+namespace agentos::spec {
+namespace {
+
+TEST(YamlLoader, UserMemoriesIsABooleanOffByDefault) {
+    const std::string plain = "slug: a\nmodel: { provider: mock }\nmemory: { history_messages: 5 }\n";
+    const auto off = LoadAgent(plain);
+    ASSERT_TRUE(off.errors.empty()) << ::testing::PrintToString(Errors(plain));
+    EXPECT_FALSE(off.spec->memory.user_memories);
+    EXPECT_EQ(off.spec->memory.history_messages, 5);
+    const auto on = LoadAgent("slug: a\nmodel: { provider: mock }\nmemory:\n  user_memories: true\n");
+    ASSERT_TRUE(on.errors.empty());
+    EXPECT_TRUE(on.spec->memory.user_memories);
+    EXPECT_EQ(on.spec->memory.history_messages, 20);
+    const auto json = LoadAgent(R"({"slug": "j", "model": {"provider": "mock"}, "memory": {"user_memories": true}})");
+    ASSERT_TRUE(json.errors.empty());
+    EXPECT_TRUE(json.spec->memory.user_memories);
+
+    ExpectOneError(
+        "slug: a\nmodel: { provider: mock }\nmemory:\n  user_memories: yes\n",
+        "a.yaml:4:18: memory.user_memories: must be true or false",
+        4,
+        18
+    );
+    ExpectOneError("slug: a\nmodel: { provider: mock }\nmemory: { user_memories: 1 }\n", "memory.user_memories");
+    ExpectOneError(
+        R"({"slug": "j", "model": {"provider": "mock"}, "memory": {"user_memories": "true"}})",
+        "memory.user_memories: must be true or false"
+    );
+    ExpectOneError(
+        "slug: a\nmodel: { provider: mock }\nmemory: { user_memory: true }\n",
+        "memory.user_memory: unknown field (allowed here: history_messages, user_memories)"
+    );
+}
+
+}  // namespace
+}  // namespace agentos::spec
