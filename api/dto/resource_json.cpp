@@ -51,17 +51,14 @@ nlohmann::json RunJson(const store::RunRecord& r) {
 }
 
 nlohmann::json SessionJson(const store::SessionRecord& s) {
-    auto opt = [](const std::optional<std::string>& v) {
-        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-    };
     return {
         {"id", s.id},
         {"session_id", s.id},
         {"agent_id", s.agent_id},
         {"agent_slug", s.agent_slug},
-        {"external_user_id", opt(s.external_user_id)},
-        {"name", opt(s.name)},
-        {"active_run_id", opt(s.active_run_id)},
+        {"external_user_id", OrNull(s.external_user_id)},
+        {"name", OrNull(s.name)},
+        {"active_run_id", OrNull(s.active_run_id)},
         {"message_count", s.message_count},
         {"created_at", core::FormatIso(s.created_at)},
         {"updated_at", core::FormatIso(s.updated_at)},
@@ -69,17 +66,14 @@ nlohmann::json SessionJson(const store::SessionRecord& s) {
 }
 
 nlohmann::json SessionMessageJson(const store::SessionMessage& m) {
-    auto opt = [](const std::optional<std::string>& v) {
-        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-    };
     return {
         {"seq", m.seq},
         {"run_id", m.run_id},
         {"role", m.role},
-        {"content", opt(m.content)},
+        {"content", OrNull(m.content)},
         {"tool_calls", m.tool_calls},
-        {"tool_call_id", opt(m.tool_call_id)},
-        {"tool_name", opt(m.tool_name)},
+        {"tool_call_id", OrNull(m.tool_call_id)},
+        {"tool_name", OrNull(m.tool_name)},
         {"status", m.status},
         {"created_at", core::FormatIso(m.created_at)},
     };

@@ -19,6 +19,7 @@ using core::Error;
 using Json = nlohmann::json;
 
 constexpr std::size_t kMaxHistory = 1000;
+constexpr std::size_t kMaxUser = 200;  ///< external_user_id, in characters (as for sessions and memories)
 
 std::vector<providers::ChatMessage> ReadHistory(const Json& history) {
     if (!history.is_array()) {
@@ -148,8 +149,8 @@ net::awaitable<Response> InvokeOnce(Services& s, Request& req) {
     if (session_id && start_session) {
         throw Error::Validation("start_session", "give session_id to continue a session or start_session to open one");
     }
-    if (external_user_id && (external_user_id->empty() || external_user_id->size() > 200)) {
-        throw Error::Validation("external_user_id", "must be 1 to 200 characters");
+    if (external_user_id) {
+        core::CheckText("external_user_id", *external_user_id, kMaxUser);
     }
     if (strategy && !session_id && !start_session) {
         throw Error::Validation("multitask_strategy", "only meaningful with session_id or start_session");

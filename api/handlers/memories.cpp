@@ -3,7 +3,6 @@
 // reads every memory of the workspace (memories belong to the user, and its agent gets them in its prompt anyway),
 // stores memories as its agent's, and changes or deletes only the memories its agent stored.
 
-#include <algorithm>
 #include <string_view>
 
 #include "api/dto/query_reader.hpp"
@@ -28,39 +27,10 @@ constexpr std::size_t kMaxTopics = 20;
 constexpr std::size_t kMaxTopicChars = 100;
 constexpr std::size_t kMaxUserIdChars = 200;
 constexpr std::size_t kMaxQueryChars = 1'000;
-constexpr std::string_view kSpace = " \t\n\r\f\v";  // the store trims topics of the same characters
-
-/// Characters (Unicode code points) of valid UTF-8 text: every byte that does not continue a sequence.
-std::size_t CharCount(std::string_view text) {
-    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
-    }));
-}
-
-std::string_view Trim(std::string_view text) {
-    const auto first = text.find_first_not_of(kSpace);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
-
-void CheckLength(std::string_view field, std::string_view text, std::size_t max) {
-    if (CharCount(text) > max) {
-        throw Error::Validation(field, "at most " + std::to_string(max) + " characters");
-    }
-}
-
-void CheckMemoryText(const std::string& text) {
-    if (Trim(text).empty()) {
-        throw Error::Validation("memory", "must not be empty");
-    }
-    CheckLength("memory", text, kMaxMemoryChars);
-}
 
 std::string ReadUserId(core::ObjectReader& r) {
     auto id = r.String("external_user_id");
-    CheckLength("external_user_id", id, kMaxUserIdChars);
+    core::CheckText("external_user_id", id, kMaxUserIdChars);
     return id;
 }
 
@@ -87,10 +57,7 @@ std::optional<std::vector<std::string>> ReadTopics(core::ObjectReader& r) {
             throw Error::Validation(path, std::string("must be a string, not ").append(core::JsonTypeName(t)));
         }
         const auto& text = t.get_ref<const std::string&>();
-        if (Trim(text).empty()) {
-            throw Error::Validation(path, "must not be empty");
-        }
-        CheckLength(path, Trim(text), kMaxTopicChars);
+        core::CheckText(path, core::TrimSpace(text), kMaxTopicChars);
         topics.push_back(text);
     }
     return topics;
@@ -123,7 +90,7 @@ net::awaitable<Response> CreateMemory(Services& s, Request& req) {
     m.workspace_id = who.workspace_id;
     m.external_user_id = ReadUserId(r);
     m.memory = r.String("memory");
-    CheckMemoryText(m.memory);
+    core::CheckText("memory", m.memory, kMaxMemoryChars);
     m.topics = ReadTopics(r).value_or(std::vector<std::string>{});
     r.Finish();
     if (who.IsAgentKey()) {
@@ -139,21 +106,15 @@ net::awaitable<Response> ListMemories(Services& s, Request& req) {
     store::MemoryFilter f;
     f.external_user_id = q.String("external_user_id");
     if (f.external_user_id) {
-        CheckLength("external_user_id", *f.external_user_id, kMaxUserIdChars);
+        core::CheckText("external_user_id", *f.external_user_id, kMaxUserIdChars);
     }
     f.topic = q.String("topic");
     if (f.topic) {
-        if (Trim(*f.topic).empty()) {
-            throw Error::Validation("topic", "must not be empty");
-        }
-        CheckLength("topic", Trim(*f.topic), kMaxTopicChars);
+        core::CheckText("topic", core::TrimSpace(*f.topic), kMaxTopicChars);
     }
     f.query = q.String("q");
     if (f.query) {
-        if (Trim(*f.query).empty()) {
-            throw Error::Validation("q", "must not be empty (give at least one word to search for)");
-        }
-        CheckLength("q", *f.query, kMaxQueryChars);
+        core::CheckText("q", *f.query, kMaxQueryChars);
     }
     const auto agent_ref = q.String("agent_id");
     f.before_id = q.Uuid("cursor");
@@ -197,7 +158,7 @@ net::awaitable<Response> UpdateMemory(Services& s, Request& req) {
     store::MemoryChange change;
     change.memory = r.OptString("memory");
     if (change.memory) {
-        CheckMemoryText(*change.memory);
+        core::CheckText("memory", *change.memory, kMaxMemoryChars);
     }
     change.topics = ReadTopics(r);
     r.Finish();
@@ -234,7 +195,7 @@ net::awaitable<Response> ListTopics(Services& s, Request& req) {
     QueryReader q(req);
     const auto user = q.String("external_user_id");
     if (user) {
-        CheckLength("external_user_id", *user, kMaxUserIdChars);
+        core::CheckText("external_user_id", *user, kMaxUserIdChars);
     }
     const auto cursor = q.String("cursor");
     const int limit = q.Limit();

@@ -46,9 +46,10 @@ std::optional<std::string> ReadName(const Json& body, bool required) {
     if (v.is_null()) {
         return std::nullopt;
     }
-    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > kMaxName) {
-        throw Error::Validation("name", "must be a string of 1 to 200 characters, or null");
+    if (!v.is_string()) {
+        throw Error::Validation("name", std::string("must be a string, or null, not ").append(core::JsonTypeName(v)));
     }
+    core::CheckText("name", v.get_ref<const std::string&>(), kMaxName);
     return v.get<std::string>();
 }
 
@@ -60,8 +61,8 @@ net::awaitable<Response> CreateSession(Services& s, Request& req) {
     const auto user = r.OptString("external_user_id");
     r.Optional("name");
     r.Finish();
-    if (user && (user->empty() || user->size() > kMaxUser)) {
-        throw Error::Validation("external_user_id", "must be 1 to 200 characters");
+    if (user) {
+        core::CheckText("external_user_id", *user, kMaxUser);
     }
     const auto name = ReadName(body, false);
     const auto& who = req.Who();

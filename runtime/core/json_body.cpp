@@ -299,4 +299,28 @@ void ObjectReader::Finish() const {
     );
 }
 
+std::size_t CharCount(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;  // every byte that does not continue a sequence
+    }));
+}
+
+std::string_view TrimSpace(std::string_view text) {
+    constexpr std::string_view kSpace = " \t\n\r\f\v";
+    const auto first = text.find_first_not_of(kSpace);
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+void CheckText(std::string_view field, std::string_view text, std::size_t max_chars) {
+    if (TrimSpace(text).empty()) {
+        throw Error::Validation(field, "must not be empty");
+    }
+    if (CharCount(text) > max_chars) {
+        throw Error::Validation(field, "at most " + std::to_string(max_chars) + " characters");
+    }
+}
+
 }  // namespace agentos::core

@@ -61,6 +61,16 @@ private:
     std::vector<std::string> known_;
 };
 
+/// Characters (Unicode code points) of valid UTF-8 text: the limits users are told count these, not bytes.
+std::size_t CharCount(std::string_view text);
+
+/// `text` without leading and trailing white space.
+std::string_view TrimSpace(std::string_view text);
+
+/// VALIDATION_ERROR naming `field` when `text` is empty or only white space ("must not be empty"), or longer than
+/// `max_chars` characters ("at most N characters").
+void CheckText(std::string_view field, std::string_view text, std::size_t max_chars);
+
 /// "<path>[<index>]".
 std::string ElementPath(std::string_view path, std::size_t index);
 

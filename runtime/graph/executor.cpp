@@ -87,20 +87,19 @@ std::string UserMessage(const Json& input) {
     return input.dump();
 }
 
+/// A stored session message as a conversation message (the checkpoint's JSON form, read the same way).
 providers::ChatMessage FromSession(const store::SessionMessage& m) {
-    providers::ChatMessage c;
-    c.role = m.role == "user"   ? providers::Role::kUser
-             : m.role == "tool" ? providers::Role::kTool
-                                : providers::Role::kAssistant;
-    c.content = m.content.value_or("");
+    Json j = {{"role", m.role}, {"content", m.content.value_or("")}};
     if (m.tool_calls.is_array()) {
-        for (const auto& t : m.tool_calls) {
-            c.tool_calls.push_back({t.value("id", ""), t.value("name", ""), t.value("arguments", Json::object())});
-        }
+        j["tool_calls"] = m.tool_calls;
     }
-    c.tool_call_id = m.tool_call_id.value_or("");
-    c.tool_name = m.tool_name.value_or("");
-    return c;
+    if (m.tool_call_id) {
+        j["tool_call_id"] = *m.tool_call_id;
+    }
+    if (m.tool_name) {
+        j["tool_name"] = *m.tool_name;
+    }
+    return MessageFromJson(j);
 }
 
 /// How many of the user's newest memories an agent with memory.user_memories gets in its system prompt.
@@ -123,33 +122,6 @@ std::string MemoryPrompt(const std::vector<store::UserMemory>& memories) {
         }
     }
     return text;
-}
-
-/// A message of a completed turn as the close statement appends it to the session.
-Json SessionRow(const providers::ChatMessage& m) {
-    Json row = {{"content", m.content}};
-    switch (m.role) {
-        case providers::Role::kUser:
-            row["role"] = "user";
-            break;
-        case providers::Role::kAssistant: {
-            row["role"] = "assistant";
-            if (!m.tool_calls.empty()) {
-                Json calls = Json::array();
-                for (const auto& c : m.tool_calls) {
-                    calls.push_back({{"id", c.id}, {"name", c.name}, {"arguments", c.arguments}});
-                }
-                row["tool_calls"] = std::move(calls);
-            }
-            break;
-        }
-        case providers::Role::kTool:
-            row["role"] = "tool";
-            row["tool_call_id"] = m.tool_call_id;
-            row["tool_name"] = m.tool_name;
-            break;
-    }
-    return row;
 }
 
 /// A node's result as a run output: objects as they are, text as {content}, anything else as {value}.
@@ -348,7 +320,7 @@ struct Executor::Impl : tools::ChildRunLauncher {
         Json rows = Json::array();
         if (!turn_.empty()) {
             for (const auto& m : turn_) {
-                rows.push_back(SessionRow(m));
+                rows.push_back(MessageToJson(m));  // the close statement reads this form
             }
             return rows;
         }

@@ -656,6 +656,26 @@ TEST_F(SessionTest, BadSessionInputGetsAClear4xx) {
             {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}}
         );
     };
+    ExpectError(patch(R"({"name": "   "})"), 400, "VALIDATION_ERROR", "name: must not be empty");
+    ExpectError(patch(R"({"name": 7})"), 400, "VALIDATION_ERROR", "name: must be a string");
+    ExpectError(
+        client().Post("/api/v1/sessions", {{"agent_id", "chat"}, {"external_user_id", std::string(201, 'u')}}, key_),
+        400,
+        "VALIDATION_ERROR",
+        "external_user_id: at most 200 characters"
+    );
+    ExpectError(
+        Invoke("chat", {{"input", msg}, {"start_session", true}, {"external_user_id", "  "}}),
+        400,
+        "VALIDATION_ERROR",
+        "external_user_id: must not be empty"
+    );
+    ExpectError(
+        client().Get("/api/v1/sessions/018f0c7e-5b1a-7c3d-9e2f-0a1b2c3d4e5f/runs", key_), 404, "NOT_FOUND", "session"
+    );
+    ExpectError(
+        client().Get("/api/v1/sessions/" + session + "/runs?cursor=x", key_), 400, "VALIDATION_ERROR", "cursor"
+    );
     ExpectError(patch("{}"), 400, "VALIDATION_ERROR", "name");
     ExpectError(patch(R"({"name": ""})"), 400, "VALIDATION_ERROR", "name");
     ExpectError(patch(R"({"name": "x", "topic": 1})"), 400, "VALIDATION_ERROR", "topic");

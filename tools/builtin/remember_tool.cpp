@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "runtime/core/json_body.hpp"
 #include "runtime/store/memory_repo.hpp"
 #include "runtime/store/pg_pool.hpp"
 
@@ -33,7 +34,7 @@ net::awaitable<ToolOutcome> RememberTool::Call(nlohmann::json args, ToolCallCont
     m.workspace_id = context.workspace_id;
     m.external_user_id = external_user_id_;
     m.memory = args["memory"].get<std::string>();
-    if (m.memory.find_first_not_of(" \t\r\n") == std::string::npos) {
+    if (core::TrimSpace(m.memory).empty()) {
         co_return ToolOutcome::Error("memory: must say something (it is only white space)");
     }
     if (const auto it = args.find("topics"); it != args.end()) {
