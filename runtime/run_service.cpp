@@ -310,6 +310,9 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         if (req.parent_run_id) {
             start["parent_run_id"] = *req.parent_run_id;
         }
+        if (!req.schedule.is_null()) {
+            start["schedule"] = req.schedule;
+        }
         return Planned{std::move(run), std::move(start), queued, req.stream};
     }
 
@@ -1200,6 +1203,34 @@ void RunService::CancelLocal(const std::string& run_ids) {
         start = comma + 1;
     }
     impl_->registry.Cancel(ids);
+}
+
+PlannedRun RunService::PlanQueued(store::Tx& tx, const store::AgentRecord& agent, const InvokeRequest& request) {
+    core::Principal who;
+    who.workspace_id = agent.workspace_id;
+    CheckInvocable(who, agent);
+    const auto spec = impl_->Definition(tx, agent);
+    const auto variables = ResolveVariables(*spec, request.prompt_variables);
+    auto planned = impl_->Plan(agent, request, variables, 0, true, core::NewUuidV7());
+    return PlannedRun{std::move(planned.run), std::move(planned.start)};
+}
+
+void RunService::InsertQueued(store::Tx& tx, const std::vector<PlannedRun>& runs) {
+    if (runs.empty()) {
+        return;
+    }
+    std::vector<store::NewRun> rows;
+    std::vector<store::NewEvent> starts;
+    rows.reserve(runs.size());
+    starts.reserve(runs.size());
+    const auto now = impl_->clock.Now();
+    for (const auto& r : runs) {
+        rows.push_back(r.run);
+        starts.push_back(store::NewEvent{"run_start", core::EventLevel::kInfo, r.run_start, now});
+    }
+    store::RunRepo runs_repo(tx);
+    runs_repo.InsertQueued(rows, starts);
+    runs_repo.NotifyQueued();
 }
 
 void RunService::Start(net::io_context& ioc) {

@@ -21,6 +21,7 @@
 #include "runtime/graph/executor.hpp"
 #include "runtime/net/asio.hpp"
 #include "runtime/providers/llm_provider.hpp"
+#include "runtime/store/run_repo.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -32,7 +33,7 @@ class Clock;
 
 namespace agentos::store {
 class PgPool;
-struct RunRecord;
+class Tx;
 }  // namespace agentos::store
 
 namespace agentos::outbound {
@@ -58,6 +59,7 @@ struct InvokeRequest {
     bool stream_children = false;  ///< with stream: the child runs' frames too
     std::string trigger_type = "manual";
     std::optional<std::string> schedule_id;
+    nlohmann::json schedule;  ///< scheduled runs: {schedule_id, scheduled_for | null, manual}, kept in run_start
     /// A server-managed session: continue `session_id`, or open one (`start_session`). One turn at a time: on a busy
     /// session the invoke is refused (CONFLICT, retry_after_s) or, with `enqueue`, queued until the session is free.
     std::optional<std::string> session_id;
@@ -95,6 +97,12 @@ struct InvokeResult {
     nlohmann::json run_start;
     bool stream_children = false;
     graph::RunOutcome outcome;  ///< when neither queued nor streaming
+};
+
+/// A queued run checked and planned inside the caller's transaction, not written yet (see RunService::PlanQueued).
+struct PlannedRun {
+    store::NewRun run;  ///< run.id is the run's id
+    nlohmann::json run_start;
 };
 
 struct RunServiceOptions {
@@ -137,6 +145,14 @@ public:
 
     /// Runs cancelled elsewhere (a NOTIFY payload: comma-separated ids): stop those executing here.
     void CancelLocal(const std::string& run_ids);
+
+    /// Checks `request` (no session) against `agent`, in `tx`, and plans it as a queued run of the agent's current
+    /// version: what Invoke would insert with background: true. Throws core::Error as Invoke does (a paused agent,
+    /// a prompt variable missing …). For callers that start many runs in one transaction (due schedules).
+    PlannedRun PlanQueued(store::Tx& tx, const store::AgentRecord& agent, const InvokeRequest& request);
+
+    /// Inserts planned runs with their run_start events in one statement and announces them to the workers.
+    void InsertQueued(store::Tx& tx, const std::vector<PlannedRun>& runs);
 
     /// Starts the background workers on `ioc`.
     void Start(net::io_context& ioc);

@@ -42,6 +42,23 @@ SELECT a.slug, r.last_seq, (extract(epoch FROM r.created_at) * 1000000)::bigint,
        (extract(epoch FROM r.started_at) * 1000000)::bigint, r.lease_term
 FROM r JOIN agents a ON a.id = r.agent_id)sql"};
 
+// Many queued runs and their run_start events from one JSON array ([{id, workspace_id, …, payload, occurred_at}]).
+constexpr Query kInsertQueued{"run_insert_queued", R"sql(
+WITH u AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(
+    id uuid, workspace_id uuid, agent_id uuid, agent_version int, trigger_type text, input jsonb, schedule_id uuid,
+    prompt_variables jsonb, checkpoint jsonb, type text, level text, payload jsonb, occurred_at timestamptz)
+), r AS (
+  INSERT INTO runs (id, workspace_id, agent_id, agent_version, status, source, trigger_type, input, schedule_id,
+                    prompt_variables, depth, checkpoint, last_seq)
+  SELECT id, workspace_id, agent_id, agent_version, 'queued', 'hosted', trigger_type, input, schedule_id,
+         prompt_variables, 0, checkpoint, 1
+  FROM u
+  RETURNING id
+)
+INSERT INTO events (run_id, seq, workspace_id, type, level, payload, occurred_at)
+SELECT u.id, 1, u.workspace_id, u.type, u.level, u.payload, u.occurred_at FROM u JOIN r ON r.id = u.id)sql"};
+
 constexpr Query kGet{"run_get", "SELECT " RUN_COLUMNS R"sql( FROM runs r JOIN agents a ON a.id = r.agent_id
 WHERE r.workspace_id = $1::uuid AND r.id = $2::uuid)sql"};
 
@@ -359,6 +376,33 @@ std::optional<RunRecord> RunRepo::Insert(
     out.updated_at = out.created_at;
     out.lease_term = ReadInt(r[0][4]);
     return out;
+}
+
+void RunRepo::InsertQueued(const std::vector<NewRun>& runs, const std::vector<NewEvent>& starts) {
+    if (runs.empty()) {
+        return;
+    }
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const NewRun& run = runs[i];
+        const NewEvent& start = starts.at(i);
+        rows.push_back(
+            {{"id", run.id},
+             {"workspace_id", run.workspace_id},
+             {"agent_id", run.agent_id},
+             {"agent_version", run.agent_version ? nlohmann::json(*run.agent_version) : nlohmann::json()},
+             {"trigger_type", run.trigger_type},
+             {"input", run.input.is_null() ? nlohmann::json::object() : run.input},
+             {"schedule_id", run.schedule_id ? nlohmann::json(*run.schedule_id) : nlohmann::json()},
+             {"prompt_variables", run.prompt_variables.is_null() ? nlohmann::json::object() : run.prompt_variables},
+             {"checkpoint", run.checkpoint},
+             {"type", start.type},
+             {"level", core::ToString(start.level)},
+             {"payload", start.payload},
+             {"occurred_at", core::FormatIso(start.occurred_at.value_or(core::TimePoint{}))}}
+        );
+    }
+    tx_.Exec(kInsertQueued, Params().Add(rows));
 }
 
 std::optional<RunRecord> RunRepo::Get(const std::string& workspace_id, const std::string& run_id) {

@@ -141,6 +141,10 @@ public:
         const NewRun& run, const std::optional<NewEvent>& first_event = std::nullopt, bool only_if_agent_current = false
     );
 
+    /// Inserts queued hosted runs, each with its run_start event (`starts[i]` for `runs[i]`), in one statement:
+    /// for callers that make many runs at once (due schedules). Does not announce them (NotifyQueued).
+    void InsertQueued(const std::vector<NewRun>& runs, const std::vector<NewEvent>& starts);
+
     std::optional<RunRecord> Get(const std::string& workspace_id, const std::string& run_id);
 
     /// The legacy-API run with this sdk_run_id.
