@@ -24,6 +24,8 @@
 #include "runtime/store/migrator.hpp"
 #include "runtime/store/pg_listener.hpp"
 #include "runtime/store/pg_pool.hpp"
+#include "runtime/store/schedule_repo.hpp"
+#include "scheduler/schedule_runner.hpp"
 
 namespace agentos::api {
 
@@ -68,6 +70,7 @@ struct App::Impl {
     std::unique_ptr<engine::EventRelay> relay;
     std::unique_ptr<StreamLimiter> streams;
     std::unique_ptr<engine::RunService> runs;
+    std::unique_ptr<scheduler::ScheduleRunner> schedules;
     std::unique_ptr<Services> services;
     Router router;
     std::unique_ptr<Authenticator> auth;
@@ -112,6 +115,10 @@ void App::Start() {
     m.relay->Start(m.ioc);
     m.streams = std::make_unique<StreamLimiter>(m.config.streams.max_per_key);
     m.runs = std::make_unique<engine::RunService>(*m.pool, *m.agents, *m.http, m.clock, m.config.runs, m.hub.get());
+    scheduler::ScheduleRunnerOptions schedule_options = m.config.schedules;
+    schedule_options.server_id = m.runs->server_id();
+    m.schedules =
+        std::make_unique<scheduler::ScheduleRunner>(*m.pool, *m.runs, m.clock, m.metrics, std::move(schedule_options));
     m.services = std::make_unique<Services>(Services{
         *m.pool,
         *m.ingest,
@@ -127,13 +134,20 @@ void App::Start() {
     Authenticator* auth = m.auth.get();
     engine::RunService* runs = m.runs.get();
     engine::EventRelay* relay = m.relay.get();
+    scheduler::ScheduleRunner* schedules = m.schedules.get();
     m.listener = std::make_unique<store::PgListener>(
         m.config.database_url,
         std::vector<std::string>{
-            store::kApiKeyChannel, engine::kRunQueueChannel, engine::kRunCancelChannel, engine::kEventsChannel},
-        [auth, runs, relay](const std::string& channel, const std::string& payload) {
+            store::kApiKeyChannel,
+            engine::kRunQueueChannel,
+            engine::kRunCancelChannel,
+            engine::kEventsChannel,
+            store::kScheduleChannel},
+        [auth, runs, relay, schedules](const std::string& channel, const std::string& payload) {
             if (channel == engine::kEventsChannel) {
                 relay->OnNotify(payload);
+            } else if (channel == store::kScheduleChannel) {
+                schedules->Wake();
             } else if (channel == engine::kRunQueueChannel) {
                 runs->Wake();
             } else if (channel == engine::kRunCancelChannel) {
@@ -142,11 +156,12 @@ void App::Start() {
                 auth->Forget(payload);
             }
         },
-        [auth, runs, relay](bool listening) {
+        [auth, runs, relay, schedules](bool listening) {
             auth->SetCaching(listening);
             relay->SetListening(listening);
             if (listening) {
-                runs->Wake();  // anything queued while we were not listening
+                runs->Wake();       // anything queued while we were not listening
+                schedules->Wake();  // any schedule changed meanwhile
             }
         }
     );
@@ -159,6 +174,9 @@ void App::Start() {
     });
     m.server->Start();
     m.runs->Start(m.ioc);
+    if (m.config.fire_schedules) {
+        m.schedules->Start(m.ioc);
+    }
     m.work.emplace(m.ioc.get_executor());
     for (int i = 0; i < std::max(1, m.config.io_threads); ++i) {
         m.threads.emplace_back([&m] {
@@ -183,6 +201,7 @@ void App::Stop() {
     }
     m.running = false;
     m.server->Shutdown(m.config.shutdown_grace);
+    m.schedules->Stop();
     m.runs->Stop();
     m.listener->Stop();
     m.work.reset();

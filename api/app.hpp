@@ -9,6 +9,7 @@
 
 #include "api/server/http_server.hpp"
 #include "runtime/run_service.hpp"
+#include "scheduler/schedule_runner.hpp"
 
 namespace agentos::core {
 class Metrics;
@@ -39,6 +40,8 @@ struct AppConfig {
     bool apply_migrations = true;
     std::string agents_dir;          ///< YAML agent definitions loaded into the default workspace at start; empty: none
     engine::RunServiceOptions runs;  ///< hosted runs: mock fallback, retries, prices, http_fetch allow-list …
+    scheduler::ScheduleRunnerOptions schedules;  ///< the firing loop (its server_id is the run service's)
+    bool fire_schedules = true;                  ///< run the firing loop on this server
     std::string ca_file;             ///< extra trust anchors for outbound HTTPS (PEM); tests use a local CA
     std::chrono::milliseconds shutdown_grace{10'000};
     StreamConfig streams;

@@ -5,8 +5,11 @@
 #include <sstream>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/time.hpp"
+#include "runtime/schedule_sync.hpp"
 #include "runtime/spec/yaml_loader.hpp"
 #include "runtime/store/pg_pool.hpp"
+#include "runtime/store/schedule_repo.hpp"
 #include "runtime/store/workspace_repo.hpp"
 
 namespace agentos::engine {
@@ -53,6 +56,7 @@ net::awaitable<store::SavedAgent> AgentService::Create(core::Principal who, std:
     store::SavedAgent saved;
     co_await pool_.Transact([&](store::Tx& tx) {
         saved = store::AgentRepo(tx).Save(who.workspace_id, FieldsOf(spec), document, text, "api", std::nullopt, true);
+        SyncYamlSchedules(tx, saved.agent, spec, true, core::SystemClock().Now());
     });
     co_return saved;
 }
@@ -70,6 +74,7 @@ net::awaitable<store::SavedAgent> AgentService::Update(core::Principal who, std:
             );
         }
         saved = store::AgentRepo(tx).Save(who.workspace_id, FieldsOf(spec), document, text, "api", std::nullopt, false);
+        SyncYamlSchedules(tx, saved.agent, spec, saved.new_version, core::SystemClock().Now());
     });
     co_return saved;
 }
@@ -86,6 +91,7 @@ net::awaitable<store::AgentRecord> AgentService::Publish(core::Principal who, st
         }
         const auto spec = Compile(agent.id, *v);
         published = repo.Publish(who.workspace_id, agent.id, version, FieldsOf(*spec));
+        SyncYamlSchedules(tx, *published, *spec, agent.current_version != version, core::SystemClock().Now());
     });
     co_return std::move(*published);
 }
@@ -105,6 +111,9 @@ net::awaitable<void> AgentService::Delete(core::Principal who, std::string ref) 
     co_await pool_.Transact([&](store::Tx& tx) {
         const auto agent = VisibleAgent(tx, who, ref);
         store::AgentRepo(tx).Delete(who.workspace_id, agent.id);
+        store::ScheduleRepo schedules(tx);
+        schedules.DeleteForAgent(agent.id);  // soft-deleted: no cascade, and a deleted agent's schedules never fire
+        schedules.NotifyChanged();
     });
 }
 
@@ -203,6 +212,7 @@ std::vector<std::string> AgentService::LoadDirectory(
             const auto saved = store::AgentRepo(tx).Save(
                 ws.id, FieldsOf(a.spec), a.document, a.text, "file", std::filesystem::absolute(a.path).string(), false
             );
+            SyncYamlSchedules(tx, saved.agent, a.spec, saved.created || saved.new_version, core::SystemClock().Now());
             report.push_back(
                 a.spec.slug + " v" + std::to_string(saved.agent.current_version.value_or(0)) +
                 (saved.created       ? " (new)"

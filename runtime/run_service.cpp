@@ -1205,6 +1205,10 @@ void RunService::CancelLocal(const std::string& run_ids) {
     impl_->registry.Cancel(ids);
 }
 
+const std::string& RunService::server_id() const {
+    return impl_->options.server_id;
+}
+
 PlannedRun RunService::PlanQueued(store::Tx& tx, const store::AgentRecord& agent, const InvokeRequest& request) {
     core::Principal who;
     who.workspace_id = agent.workspace_id;

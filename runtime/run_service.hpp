@@ -154,6 +154,9 @@ public:
     /// Inserts planned runs with their run_start events in one statement and announces them to the workers.
     void InsertQueued(store::Tx& tx, const std::vector<PlannedRun>& runs);
 
+    /// This server's name as lease owner (given, or made up at construction).
+    const std::string& server_id() const;
+
     /// Starts the background workers on `ioc`.
     void Start(net::io_context& ioc);
 
