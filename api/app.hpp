@@ -42,7 +42,7 @@ struct AppConfig {
     engine::RunServiceOptions runs;  ///< hosted runs: mock fallback, retries, prices, http_fetch allow-list …
     scheduler::ScheduleRunnerOptions schedules;  ///< the firing loop (its server_id is the run service's)
     bool fire_schedules = true;                  ///< run the firing loop on this server
-    std::string ca_file;             ///< extra trust anchors for outbound HTTPS (PEM); tests use a local CA
+    std::string ca_file;                         ///< extra trust anchors for outbound HTTPS (PEM); tests use a local CA
     std::chrono::milliseconds shutdown_grace{10'000};
     StreamConfig streams;
 };

@@ -88,6 +88,19 @@ void ApplyServerConfig(std::string_view text, std::string_view source_name, AppC
         }
         r.Finish();
     }
+    if (const auto schedules = top.OptObject("schedules")) {
+        core::ObjectReader r(*schedules, "schedules");
+        if (const auto v = r.OptBool("fire")) {
+            config.fire_schedules = *v;
+        }
+        if (const auto v = r.OptInt("batch", 1, 10'000)) {
+            config.schedules.batch = static_cast<int>(*v);
+        }
+        if (const auto v = r.OptInt("keep_fires_hours", 1, 24 * 3660)) {
+            config.schedules.keep_fires = std::chrono::hours(*v);
+        }
+        r.Finish();
+    }
     if (const auto streams = top.OptObject("streams")) {
         core::ObjectReader r(*streams, "streams");
         if (const auto v = r.OptInt("max_per_key", 1, 100'000)) {

@@ -87,7 +87,22 @@ public:
 
     /// Returns the status; the body in `body`.
     int Post(const std::string& path, const std::string& key, const std::string& json, std::string& body) {
-        std::string req = "POST " + path + " HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + key +
+        return Send("POST", path, key, json, body);
+    }
+
+    int Get(const std::string& path, const std::string& key, std::string& body) {
+        return Send("GET", path, key, "", body);
+    }
+
+private:
+    int Send(
+        const std::string& method,
+        const std::string& path,
+        const std::string& key,
+        const std::string& json,
+        std::string& body
+    ) {
+        std::string req = method + " " + path + " HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + key +
                           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
                           "\r\n\r\n" + json;
         std::size_t sent = 0;
@@ -113,7 +128,6 @@ public:
         return status;
     }
 
-private:
     void Fill() {
         char tmp[65536];
         const ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
@@ -126,6 +140,16 @@ private:
     int fd_ = -1;
     std::string buf_;
 };
+
+/// Defines an agent (POST /api/v1/agents); throws unless it was created.
+inline void DefineAgent(int port, const std::string& key, const std::string& yaml) {
+    Connection c(port);
+    std::string body;
+    const int status = c.Post("/api/v1/agents", key, yaml, body);
+    if (status != 201) {
+        throw std::runtime_error("cannot define an agent: " + body);
+    }
+}
 
 struct Cell {
     double events_per_s = 0;

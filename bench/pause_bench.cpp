@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "bench/bench_server.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/fake_llm.hpp"
 #include "runtime/store/pg.hpp"
@@ -30,91 +31,18 @@ namespace {
 
 using bench::Clock;
 using bench::Connection;
+using bench::DefineAgent;
+using bench::Server;
 using Json = nlohmann::json;
 using std::chrono::milliseconds;
 
 constexpr int kLeaseSeconds = 5;
 constexpr int kInFlight = 64;
 
-/// An `agentos serve` child process on the bench's database, its output in a file.
-class Server {
-public:
-    Server(const std::string& binary, const std::string& dsn, const std::string& name) {
-        config_ = "/tmp/agentos-pause-bench-" + name + ".yaml";
-        log_ = "/tmp/agentos-pause-bench-" + name + ".log";
-        std::ofstream(config_) << "runs:\n  lease_seconds: " << kLeaseSeconds << "\n  server_id: " << name
-                               << "\nprovider_retry:\n  max_retries: 0\n";
-        pid_ = fork();
-        if (pid_ == 0) {
-            const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            execl(
-                binary.c_str(),
-                binary.c_str(),
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                dsn.c_str(),
-                "--config",
-                config_.c_str(),
-                "--rate-limit",
-                "0",
-                "--pool-size",
-                "16",
-                static_cast<char*>(nullptr)
-            );
-            _exit(127);
-        }
-        const auto deadline = Clock::now() + std::chrono::seconds(30);
-        std::smatch m;
-        while (Clock::now() < deadline) {
-            std::ifstream in(log_);
-            const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (std::regex_search(out, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"))) {
-                port_ = std::stoi(m[1]);
-                return;
-            }
-            std::this_thread::sleep_for(milliseconds(50));
-        }
-        throw std::runtime_error("agentos serve did not start: see " + log_);
-    }
-
-    ~Server() {
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-        std::remove(config_.c_str());
-        std::remove(log_.c_str());
-    }
-
-    Server(const Server&) = delete;
-    Server& operator=(const Server&) = delete;
-
-    int port() const { return port_; }
-
-    void Kill() {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int port_ = 0;
-    std::string config_;
-    std::string log_;
-};
-
-void Define(int port, const std::string& key, const std::string& yaml) {
-    Connection c(port);
-    std::string body;
-    const int status = c.Post("/api/v1/agents", key, yaml, body);
-    if (status != 201) {
-        throw std::runtime_error("cannot define an agent: " + body);
-    }
+/// A short lease (so recovery is quick to measure) and no provider retries.
+std::string PauseConfig(const std::string& name) {
+    return "runs:\n  lease_seconds: " + std::to_string(kLeaseSeconds) + "\n  server_id: " + name +
+           "\nprovider_retry:\n  max_retries: 0\n";
 }
 
 /// Invokes `agent` `n` times from `concurrency` threads; the approval ids of the paused runs.
@@ -171,7 +99,7 @@ int main(int argc, char** argv) {
     }
     const auto& o = *parsed;
     try {
-        Define(o.port, o.key, R"yaml(
+        DefineAgent(o.port, o.key, R"yaml(
 slug: bench-approval
 model: { provider: mock }
 graph:
@@ -255,8 +183,8 @@ tools:
 
         // 3. recovery after SIGKILL
         bench::FakeLlm llm([](long n) { return n < kInFlight ? milliseconds(600'000) : milliseconds(0); });
-        Server victim(binary, o.dsn, "bench-victim");
-        Define(
+        Server victim(binary, o.dsn, "bench-victim", PauseConfig("bench-victim"));
+        DefineAgent(
             victim.port(),
             o.key,
             "slug: bench-slow\nmodel: { provider: openai_compatible, name: m, base_url: \"http://127.0.0.1:" +
@@ -281,7 +209,7 @@ tools:
         if (llm.requests() < kInFlight) {
             throw std::runtime_error("the runs did not all reach the model");
         }
-        Server rescuer(binary, o.dsn, "bench-rescuer");
+        Server rescuer(binary, o.dsn, "bench-rescuer", PauseConfig("bench-rescuer"));
         agentos::store::PgPool pool(o.dsn, 1);
         const auto killed = Clock::now();
         victim.Kill();

@@ -34,9 +34,12 @@ constexpr const char* kFired = "agentos_schedule_fires_total";
 constexpr const char* kSkipped = "agentos_schedule_skipped_total";
 constexpr const char* kErrors = "agentos_schedule_errors_total";
 constexpr const char* kDelay = "agentos_schedule_fire_delay_seconds";
+constexpr const char* kBatchSeconds = "agentos_schedule_fire_transaction_seconds_total";
 
 /// The run a due time makes: the schedule's input and variables, marked as scheduled.
-engine::InvokeRequest ScheduledRequest(const store::ScheduleRecord& s, const store::AgentRecord& agent, core::TimePoint at) {
+engine::InvokeRequest ScheduledRequest(
+    const store::ScheduleRecord& s, const store::AgentRecord& agent, core::TimePoint at
+) {
     engine::InvokeRequest req;
     req.agent_ref = agent.slug;
     req.input = s.definition.input.is_object() ? s.definition.input : nlohmann::json::object();
@@ -67,15 +70,17 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
     std::atomic<bool> wake_pending{false};
     std::chrono::steady_clock::time_point last_prune{};
 
-    Impl(
-        store::PgPool& p, engine::RunService& r, const core::Clock& c, core::Metrics& m, ScheduleRunnerOptions o
-    )
+    Impl(store::PgPool& p, engine::RunService& r, const core::Clock& c, core::Metrics& m, ScheduleRunnerOptions o)
         : pool(p), runs(r), clock(c), metrics(m), options(std::move(o)) {
         metrics.DescribeCounter(kFired, "Scheduled runs made by due schedules on this server.");
         metrics.DescribeCounter(
-            kSkipped, "Due times this server skipped: missed (beyond catch_up_s), overlap (previous run active), paused."
+            kSkipped,
+            "Due times this server skipped: missed (beyond catch_up_s), overlap (previous run active), paused."
         );
         metrics.DescribeCounter(kErrors, "Due times whose run could not be made (the fire records why).");
+        metrics.DescribeCounter(
+            kBatchSeconds, "Wall time of the firing transactions (claim, decide, record, insert runs, commit)."
+        );
         metrics.DescribeHistogram(
             kDelay, "From a due time to the commit of its run, in seconds.", {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10}
         );
@@ -104,8 +109,7 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
             f.error = e.what();
             return f;
         }
-        const FirePlan plan =
-            PlanFire(*cron, *tz, *s.next_fire_at, now, std::chrono::seconds(s.definition.catch_up_s));
+        const FirePlan plan = PlanFire(*cron, *tz, *s.next_fire_at, now, std::chrono::seconds(s.definition.catch_up_s));
         f.next_fire_at = plan.next;
         f.missed = plan.missed;
         f.scheduled_for = plan.fire;
@@ -146,6 +150,7 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
         const core::TimePoint now = clock.Now();
         std::size_t claimed = 0;
         std::vector<store::ScheduleFire> decided;
+        const auto started = std::chrono::steady_clock::now();
         co_await pool.Transact([&](store::Tx& tx) {
             decided.clear();
             store::ScheduleRepo repo(tx);
@@ -162,6 +167,11 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
             runs.InsertQueued(tx, planned);
         });
         const auto committed = clock.Now();
+        if (claimed > 0) {
+            metrics.Add(
+                kBatchSeconds, {}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+            );
+        }
         for (const auto& f : decided) {
             report.missed += f.missed;
             if (f.missed > 0) {
@@ -185,8 +195,12 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
             } else {
                 ++report.errors;
                 metrics.Add(kErrors, {});
-                spdlog::warn("schedule {}: no run for {}: {}", f.schedule_id, core::FormatIso(*f.scheduled_for),
-                             f.error.value_or(""));
+                spdlog::warn(
+                    "schedule {}: no run for {}: {}",
+                    f.schedule_id,
+                    core::FormatIso(*f.scheduled_for),
+                    f.error.value_or("")
+                );
             }
         }
         ++report.batches;

@@ -34,8 +34,8 @@ class RunService;
 namespace agentos::scheduler {
 
 struct ScheduleRunnerOptions {
-    std::string server_id;                         ///< recorded with each fire
-    int batch = 200;                               ///< schedules fired per transaction
+    std::string server_id;                        ///< recorded with each fire
+    int batch = 200;                              ///< schedules fired per transaction
     std::chrono::milliseconds max_sleep{60'000};  ///< a safety net: look again at least this often
     std::chrono::milliseconds busy_retry{100};    ///< due rows held by another server: look again after this
     std::chrono::hours keep_fires{24 * 7};        ///< fire rows older than this are pruned (hourly)

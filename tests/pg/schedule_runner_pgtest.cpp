@@ -114,8 +114,8 @@ protected:
 
     /// Loads the reporter agent with `schedules` (YAML list text, indented two spaces) from a file, as --agents does.
     void LoadAgent(const std::string& schedules, const std::string& extra = "") {
-        std::ofstream(dir_ / "reporter.yaml") << kAgentYaml << extra << (schedules.empty() ? "" : "schedules:\n")
-                                              << schedules;
+        std::ofstream(dir_ / "reporter.yaml")
+            << kAgentYaml << extra << (schedules.empty() ? "" : "schedules:\n") << schedules;
         engine::AgentService::LoadDirectory(*pool_, "default", dir_);
     }
 
@@ -178,7 +178,8 @@ protected:
 
 TEST_F(ScheduleRunnerTest, EachDueTimeFiresOnceWithTheSchedulesInputAndVariables) {
     clock_.Set("2026-06-01T10:00:00Z");
-    LoadAgent("  - cron: \"*/5 * * * *\"\n    input: { query: daily report }\n    prompt_variables: { COMPANY: Acme }\n");
+    LoadAgent("  - cron: \"*/5 * * * *\"\n    input: { query: daily report }\n    prompt_variables: { COMPANY: Acme }\n"
+    );
     auto schedules = Schedules();
     ASSERT_EQ(schedules.size(), 1U);
     const auto& s = schedules[0];
@@ -335,12 +336,12 @@ TEST_F(ScheduleRunnerTest, DailyJobAcrossDstChangesFiresOncePerDayThroughTheLoop
     EXPECT_EQ(
         fired,
         (std::vector<std::string>{
-            "2026-03-28T01:30:00.000Z",  // CET (+1)
-            "2026-03-29T01:00:00.000Z",  // 02:30 skipped: the gap's end, 03:00 CEST
-            "2026-03-30T00:30:00.000Z",  // CEST (+2)
-            "2026-10-24T00:30:00.000Z",  // CEST
-            "2026-10-25T00:30:00.000Z",  // 02:30 twice: the first one (CEST)
-            "2026-10-26T01:30:00.000Z"}) // CET
+            "2026-03-28T01:30:00.000Z",   // CET (+1)
+            "2026-03-29T01:00:00.000Z",   // 02:30 skipped: the gap's end, 03:00 CEST
+            "2026-03-30T00:30:00.000Z",   // CEST (+2)
+            "2026-10-24T00:30:00.000Z",   // CEST
+            "2026-10-25T00:30:00.000Z",   // 02:30 twice: the first one (CEST)
+            "2026-10-26T01:30:00.000Z"})  // CET
     );
     EXPECT_EQ(RunsOf(id).size(), 6U);
 }
@@ -390,9 +391,8 @@ TEST_F(ScheduleRunnerTest, TwoServersFiringTheSameDueSchedulesFireEachOnce) {
     std::int64_t runs = 0;
     std::int64_t distinct = 0;
     pool_->TransactBlocking([&](store::Tx& tx) {
-        const auto r = tx.ExecRaw(
-            "SELECT count(*), count(DISTINCT schedule_id) FROM runs WHERE trigger_type = 'scheduled'"
-        );
+        const auto r =
+            tx.ExecRaw("SELECT count(*), count(DISTINCT schedule_id) FROM runs WHERE trigger_type = 'scheduled'");
         runs = store::ReadInt(r[0][0]);
         distinct = store::ReadInt(r[0][1]);
     });
@@ -425,8 +425,10 @@ TEST_F(ScheduleRunnerTest, YamlSchedulesFollowTheDefinitionAndGoWithTheAgent) {
     EXPECT_FALSE(Schedules()[1].definition.enabled);
 
     // A new version: the first changes its input (keeps its id and next due time), the second is gone.
-    LoadAgent("  - cron: \"0 9 * * 1-5\"\n    timezone: Europe/Zurich\n    input: { query: q }\n"
-              "    prompt_variables: { COMPANY: Acme }\n");
+    LoadAgent(
+        "  - cron: \"0 9 * * 1-5\"\n    timezone: Europe/Zurich\n    input: { query: q }\n"
+        "    prompt_variables: { COMPANY: Acme }\n"
+    );
     auto after = Schedules();
     ASSERT_EQ(after.size(), 1U);
     EXPECT_EQ(after[0].id, before[0].id);

@@ -17,9 +17,11 @@ namespace agentos::testing {
 
 class ServerProcess {
 public:
-    /// `config_path` empty: no --config.
-    explicit ServerProcess(const std::string& dsn, const std::string& config_path = "")
-        : process_(Args(dsn, config_path), {"FAKE_LLM_KEY=sk-test-not-a-real-key"}) {
+    /// `config_path` empty: no --config. `extra`: more `serve` arguments (e.g. --agents DIR).
+    explicit ServerProcess(
+        const std::string& dsn, const std::string& config_path = "", const std::vector<std::string>& extra = {}
+    )
+        : process_(Args(dsn, config_path, extra), {"FAKE_LLM_KEY=sk-test-not-a-real-key"}) {
         EXPECT_TRUE(process_.WaitForOutput("listening on", std::chrono::milliseconds(30000))) << process_.Output();
         std::smatch m;
         const auto out = process_.Output();
@@ -41,12 +43,15 @@ public:
     std::string Output() const { return process_.Output(); }
 
 private:
-    static std::vector<std::string> Args(const std::string& dsn, const std::string& config_path) {
+    static std::vector<std::string> Args(
+        const std::string& dsn, const std::string& config_path, const std::vector<std::string>& extra
+    ) {
         std::vector<std::string> args = {
             "serve", "--listen", "127.0.0.1:0", "--database-url", dsn, "--rate-limit", "0"};
         if (!config_path.empty()) {
             args.insert(args.end(), {"--config", config_path});
         }
+        args.insert(args.end(), extra.begin(), extra.end());
         return args;
     }
 

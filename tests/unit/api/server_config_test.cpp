@@ -84,6 +84,18 @@ TEST(ServerConfig, StreamsAreConfiguredAndCheckedByField) {
     EXPECT_NE(ErrorOf("streams: { per_key: 3 }").find("streams.per_key: unknown field"), std::string::npos);
 }
 
+TEST(ServerConfig, SchedulesAreConfiguredAndCheckedByField) {
+    AppConfig config;
+    ApplyServerConfig("schedules: { fire: false, batch: 50, keep_fires_hours: 24 }", "a.yaml", config);
+    EXPECT_FALSE(config.fire_schedules);
+    EXPECT_EQ(config.schedules.batch, 50);
+    EXPECT_EQ(config.schedules.keep_fires, std::chrono::hours(24));
+    EXPECT_NE(ErrorOf("schedules: { batch: 0 }").find("schedules.batch"), std::string::npos);
+    EXPECT_NE(ErrorOf("schedules: { fire: sometimes }").find("schedules.fire"), std::string::npos);
+    EXPECT_NE(ErrorOf("schedules: { keep_fires_hours: 0 }").find("schedules.keep_fires_hours"), std::string::npos);
+    EXPECT_NE(ErrorOf("schedules: { every: 1 }").find("schedules.every: unknown field"), std::string::npos);
+}
+
 TEST(ServerConfig, AMissingFileNamesTheOption) {
     AppConfig config;
     try {

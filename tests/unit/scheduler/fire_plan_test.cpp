@@ -57,8 +57,7 @@ TEST(FirePlan, EveryDueTimeHasTenSecondsGraceWhateverCatchUpSays) {
 TEST(FirePlan, ALongOutageOfAFrequentScheduleIsCountedUpToTheCapAndStillFiresTheLatest) {
     const auto cron = CronExpr::Parse("* * * * * *", "cron");  // every second
     // Two days down: 172,800 due times, more than the cap.
-    const auto plan =
-        PlanFire(cron, Utc(), At("2026-06-01T00:00:00Z"), At("2026-06-03T00:00:00.500Z"), seconds(300));
+    const auto plan = PlanFire(cron, Utc(), At("2026-06-01T00:00:00Z"), At("2026-06-03T00:00:00.500Z"), seconds(300));
     EXPECT_TRUE(plan.capped);
     EXPECT_EQ(plan.fire, At("2026-06-03T00:00:00Z"));
     EXPECT_GE(plan.missed, kMaxMissedCounted - 1);
