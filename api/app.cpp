@@ -26,6 +26,7 @@
 #include "runtime/store/pg_pool.hpp"
 #include "runtime/store/schedule_repo.hpp"
 #include "scheduler/schedule_runner.hpp"
+#include "scheduler/schedule_service.hpp"
 
 namespace agentos::api {
 
@@ -57,6 +58,10 @@ void ParseListen(const std::string& listen, ServerOptions& options) {
 
 struct App::Impl {
     AppConfig config;
+    // Declared before the io_context, so destroyed after it: coroutine frames still suspended at the end (a run
+    // that outlived the shutdown grace, a stream) are destroyed with the io_context, and their destructors reach
+    // the hub.
+    std::unique_ptr<events::LiveHub> hub;
     net::io_context ioc;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
     std::vector<std::thread> threads;
@@ -66,11 +71,11 @@ struct App::Impl {
     std::unique_ptr<engine::IngestService> ingest;
     std::unique_ptr<engine::AgentService> agents;
     std::unique_ptr<outbound::HttpClient> http;
-    std::unique_ptr<events::LiveHub> hub;
     std::unique_ptr<engine::EventRelay> relay;
     std::unique_ptr<StreamLimiter> streams;
     std::unique_ptr<engine::RunService> runs;
-    std::unique_ptr<scheduler::ScheduleRunner> schedules;
+    std::unique_ptr<scheduler::ScheduleRunner> schedule_runner;
+    std::unique_ptr<scheduler::ScheduleService> schedules;
     std::unique_ptr<Services> services;
     Router router;
     std::unique_ptr<Authenticator> auth;
@@ -117,8 +122,9 @@ void App::Start() {
     m.runs = std::make_unique<engine::RunService>(*m.pool, *m.agents, *m.http, m.clock, m.config.runs, m.hub.get());
     scheduler::ScheduleRunnerOptions schedule_options = m.config.schedules;
     schedule_options.server_id = m.runs->server_id();
-    m.schedules =
+    m.schedule_runner =
         std::make_unique<scheduler::ScheduleRunner>(*m.pool, *m.runs, m.clock, m.metrics, std::move(schedule_options));
+    m.schedules = std::make_unique<scheduler::ScheduleService>(*m.pool, *m.runs, m.clock);
     m.services = std::make_unique<Services>(Services{
         *m.pool,
         *m.ingest,
@@ -128,13 +134,14 @@ void App::Start() {
         *m.hub,
         *m.relay,
         *m.streams,
-        StreamOptions{m.config.streams.ping_interval}});
+        StreamOptions{m.config.streams.ping_interval},
+        *m.schedules});
     AddAllRoutes(m.router, *m.services);
     m.auth = std::make_unique<Authenticator>(*m.pool);
     Authenticator* auth = m.auth.get();
     engine::RunService* runs = m.runs.get();
     engine::EventRelay* relay = m.relay.get();
-    scheduler::ScheduleRunner* schedules = m.schedules.get();
+    scheduler::ScheduleRunner* schedules = m.schedule_runner.get();
     m.listener = std::make_unique<store::PgListener>(
         m.config.database_url,
         std::vector<std::string>{
@@ -175,7 +182,7 @@ void App::Start() {
     m.server->Start();
     m.runs->Start(m.ioc);
     if (m.config.fire_schedules) {
-        m.schedules->Start(m.ioc);
+        m.schedule_runner->Start(m.ioc);
     }
     m.work.emplace(m.ioc.get_executor());
     for (int i = 0; i < std::max(1, m.config.io_threads); ++i) {
@@ -201,8 +208,11 @@ void App::Stop() {
     }
     m.running = false;
     m.server->Shutdown(m.config.shutdown_grace);
-    m.schedules->Stop();
+    m.schedule_runner->Stop();
     m.runs->Stop();
+    if (!m.runs->WaitIdle(m.config.shutdown_grace)) {
+        spdlog::warn("runs still executing after the shutdown grace: their leases let another server continue them");
+    }
     m.listener->Stop();
     m.work.reset();
     m.ioc.stop();

@@ -1,6 +1,7 @@
 #include "runtime/run_service.hpp"
 
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
@@ -211,6 +212,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
     std::atomic<bool> stopping{false};
     std::atomic<bool> wake_pending{false};  ///< a Wake() that came while the loop was not waiting on the timer
     std::atomic<int> active{0};
+    std::atomic<int> claim_holds{0};  ///< HoldClaims: while > 0 the workers claim nothing
     RememberedAgents remembered;
     RunRegistry registry;
 
@@ -1120,7 +1122,7 @@ struct RunService::Impl : std::enable_shared_from_this<RunService::Impl> {
         auto self = shared_from_this();
         while (!stopping) {
             std::optional<store::RunRecord> claimed;
-            if (active < options.max_background) {
+            if (active < options.max_background && claim_holds.load() == 0) {
                 try {
                     co_await pool.Transact([&](store::Tx& tx) {
                         claimed = store::RunRepo(tx).ClaimQueued(options.server_id, options.lease_seconds);
@@ -1272,6 +1274,25 @@ void RunService::Stop() {
             net::post(timer->get_executor(), [timer] { timer->cancel(); });
         }
     }
+}
+
+void RunService::HoldClaims(bool hold) {
+    if (hold) {
+        ++impl_->claim_holds;
+    } else if (--impl_->claim_holds == 0) {
+        impl_->Wake();
+    }
+}
+
+bool RunService::WaitIdle(std::chrono::milliseconds limit) const {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!impl_->registry.Ids().empty()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
 }
 
 void RunService::Wake() {

@@ -9,6 +9,7 @@
 /// last checkpoint. Thread-safe.
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -162,6 +163,16 @@ public:
 
     /// Stops claiming queued runs (runs in flight end with the io_context).
     void Stop();
+
+    /// Blocks (never on an I/O thread) until no run executes here or `limit` has passed; true when none does. A
+    /// shutdown lets runs in flight end before their coroutines are destroyed with the io_context; one still going
+    /// after it keeps its lease until it expires and another server continues it.
+    bool WaitIdle(std::chrono::milliseconds limit) const;
+
+    /// While held (HoldClaims(true) more often than (false)), this server's workers claim no queued run: the
+    /// schedule firing loop holds them while it works through a backlog of due times, so that firing them on time
+    /// does not compete for the database with running what already fired. Releasing wakes the workers.
+    void HoldClaims(bool hold);
 
     /// Something was queued somewhere: look for work now. Thread-safe; called from the NOTIFY listener.
     void Wake();

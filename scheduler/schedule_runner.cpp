@@ -210,12 +210,34 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
     net::awaitable<FireReport> FireDue() {
         FireReport report;
         std::vector<double> delays;
+
+        // A full batch means a backlog: the workers here wait until it is fired (on 2 cores, running the first
+        // batches' runs meanwhile made the last due times fire 2.5x later).
+        struct Hold {
+            engine::RunService& runs;
+            bool held = false;
+
+            void Take() {
+                if (!held) {
+                    runs.HoldClaims(true);
+                    held = true;
+                }
+            }
+
+            ~Hold() {
+                if (held) {
+                    runs.HoldClaims(false);
+                }
+            }
+        } hold{runs};
+
         for (;;) {
             auto batch = FireBatch(report, delays);
             const std::size_t claimed = co_await std::move(batch);
             if (claimed < static_cast<std::size_t>(options.batch) || stopping) {
                 break;
             }
+            hold.Take();
         }
         co_return report;
     }

@@ -55,6 +55,7 @@ void AddAllRoutes(Router& router, Services& s) {
     AddStreamRoutes(router, s);
     AddSessionRoutes(router, s);
     AddMemoryRoutes(router, s);
+    AddScheduleRoutes(router, s);
 }
 
 }  // namespace agentos::api

@@ -22,6 +22,10 @@ namespace agentos::events {
 class LiveHub;
 }  // namespace agentos::events
 
+namespace agentos::scheduler {
+class ScheduleService;
+}  // namespace agentos::scheduler
+
 namespace agentos::api {
 
 class Router;
@@ -41,6 +45,7 @@ struct Services {
     engine::EventRelay& relay;
     StreamLimiter& streams;
     StreamOptions stream_options;
+    scheduler::ScheduleService& schedules;
 };
 
 void AddIngestRoutes(Router& router, Services& services);
@@ -53,6 +58,7 @@ void AddServiceRoutes(Router& router, Services& services);
 void AddStreamRoutes(Router& router, Services& services);
 void AddSessionRoutes(Router& router, Services& services);
 void AddMemoryRoutes(Router& router, Services& services);
+void AddScheduleRoutes(Router& router, Services& services);
 
 /// Every route of the server, in one place.
 void AddAllRoutes(Router& router, Services& services);

@@ -2423,6 +2423,368 @@ paths["/api/v1/sessions/{sessionId}/runs"] = {
 }
 
 
+# ---------------------------------------------------------------- schedules
+SCHEDULE_ID = "01a20e40-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
+SCHEDULE_EXAMPLE = {
+    "id": SCHEDULE_ID,
+    "schedule_id": SCHEDULE_ID,
+    "agent_id": HOSTED_AGENT_ID,
+    "agent_slug": "research-agent",
+    "source": "api",
+    "yaml_index": None,
+    "cron": "0 9 * * 1-5",
+    "timezone": "Europe/Zurich",
+    "input": {"query": "daily report"},
+    "prompt_variables": {"COMPANY": "Acme"},
+    "enabled": True,
+    "catch_up_s": 300,
+    "overlap": "skip",
+    "next_fire_at": "2027-03-26T08:00:00.000Z",
+    "last_fired_for": None,
+    "last_run_id": None,
+    "fire_count": 0,
+    "skipped_overlap": 0,
+    "skipped_missed": 0,
+    "created_at": "2027-03-25T17:00:00.000Z",
+    "updated_at": "2027-03-25T17:00:00.000Z",
+    "next_fire_times": [
+        "2027-03-26T08:00:00.000Z",
+        "2027-03-29T07:00:00.000Z",
+        "2027-03-30T07:00:00.000Z",
+        "2027-03-31T07:00:00.000Z",
+        "2027-04-01T07:00:00.000Z",
+    ],
+}
+FIRE_EXAMPLE = {
+    "scheduled_for": "2027-03-29T07:00:00.000Z",
+    "outcome": "fired",
+    "run_id": RUN_ID,
+    "error": None,
+    "server_id": "agentos-1",
+    "fired_at": "2027-03-29T07:00:00.012Z",
+}
+parameters["ScheduleIdPath"] = {
+    "name": "scheduleId", "in": "path", "required": True, "description": "The schedule's UUID (not a UUID: 400).",
+    "schema": REF("Uuid"),
+}
+CRON_FIELD = {
+    "type": "string", "minLength": 1, "maxLength": 200,
+    "description": (
+        "5 fields (minute hour day-of-month month day-of-week) or 6 with a leading seconds field; or @hourly, "
+        "@daily, @midnight, @weekly, @monthly, @yearly, @annually. Each field: *, a value, a range a-b, a step */n, "
+        "a-b/n or a/n, comma lists of those; month names JAN-DEC and weekday names SUN-SAT; weekday 0-7 (0 and 7 "
+        "are Sunday). When both day fields are restricted a day matches if either does. A malformed expression, or "
+        "one that never fires (0 0 30 2 *): 400 naming cron (and the bad token)."
+    ),
+}
+TIMEZONE_FIELD = {"type": "string", "minLength": 1, "maxLength": 100,
+                  "description": "An IANA time zone (Europe/Zurich); unknown: 400.", "default": "UTC"}
+INPUT_FIELD = {"type": "object", "description": "The runs' input.", "default": {}}
+VARIABLES_FIELD = {
+    "type": "object", "additionalProperties": {"type": "string"}, "default": {},
+    "description": (
+        "The runs' prompt variables. For an active agent they are checked against its definition as an invoke "
+        "would be (an undeclared one, or a required one missing: 400)."
+    ),
+}
+ENABLED_FIELD = {"type": "boolean", "default": True}
+CATCH_UP_FIELD = {
+    "type": "integer", "minimum": 0, "maximum": 31536000, "default": 300,
+    "description": (
+        "After downtime, the latest missed due time still fires when it is at most max(catch_up_s, 10) seconds "
+        "old; older ones are skipped and counted in skipped_missed."
+    ),
+}
+OVERLAP_FIELD = {
+    "type": "string", "enum": ["skip", "allow"], "default": "skip",
+    "description": (
+        "skip: a due time is skipped (recorded as a fire with outcome skipped_overlap) while the previous fired "
+        "run is queued, running or paused; allow: it fires anyway."
+    ),
+}
+schemas.update({
+    "Schedule": {
+        "type": "object",
+        "description": (
+            "An agent run on a cron expression in a time zone. Every server runs the firing loop; a due time fires "
+            "exactly once across servers. Its runs are queued with trigger_type scheduled and schedule_id."
+        ),
+        "required": [k for k in SCHEDULE_EXAMPLE.keys() if k != "next_fire_times"],
+        "properties": {
+            "id": REF("Uuid"),
+            "schedule_id": REF("Uuid"),
+            "agent_id": REF("Uuid"),
+            "agent_slug": {"type": "string"},
+            "source": {"type": "string", "enum": ["api", "yaml"],
+                       "description": "yaml: defined by the agent's definition (schedules[yaml_index])."},
+            "yaml_index": {"type": ["integer", "null"], "minimum": 0},
+            "cron": {"type": "string"},
+            "timezone": {"type": "string"},
+            "input": {"type": "object"},
+            "prompt_variables": {"type": "object", "additionalProperties": {"type": "string"}},
+            "enabled": {"type": "boolean"},
+            "catch_up_s": {"type": "integer", "minimum": 0},
+            "overlap": {"type": "string", "enum": ["skip", "allow"]},
+            "next_fire_at": {**nullable_timestamp, "description": "The next due time; null: the expression fires no more."},
+            "last_fired_for": {**nullable_timestamp, "description": "The due time of the last fire (fired or skipped)."},
+            "last_run_id": {**nullable_uuid, "description": "The run of the last fired due time (not of manual triggers)."},
+            "fire_count": {"type": "integer", "minimum": 0},
+            "skipped_overlap": {"type": "integer", "minimum": 0},
+            "skipped_missed": {"type": "integer", "minimum": 0},
+            "created_at": timestamp,
+            "updated_at": timestamp,
+        },
+    },
+    "ScheduleDetail": {
+        "allOf": [REF("Schedule"), {
+            "type": "object",
+            "required": ["next_fire_times"],
+            "properties": {"next_fire_times": {
+                "type": "array", "maxItems": 5, "items": {"type": "string", "format": "date-time"},
+                "description": "The cron's next 5 due times after now, UTC (also while the schedule is disabled).",
+            }},
+        }],
+        "example": SCHEDULE_EXAMPLE,
+    },
+    "SchedulePage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": REF("Schedule")},
+                       "next_cursor": {"type": ["string", "null"]}},
+    },
+    "NewSchedule": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["agent_id", "cron"],
+        "properties": {
+            "agent_id": {"type": "string", "minLength": 1,
+                         "description": "A hosted agent's UUID or slug (unknown: 404; external: 400)."},
+            "cron": CRON_FIELD,
+            "timezone": TIMEZONE_FIELD,
+            "input": INPUT_FIELD,
+            "prompt_variables": VARIABLES_FIELD,
+            "enabled": ENABLED_FIELD,
+            "catch_up_s": CATCH_UP_FIELD,
+            "overlap": OVERLAP_FIELD,
+        },
+    },
+    "ScheduleChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "description": (
+            "The fields to change; the others keep their value. A new cron, timezone or enabled moves next_fire_at "
+            "to the first due time after now (nothing missed is caught up). A yaml schedule: only enabled (else 409)."
+        ),
+        "properties": {
+            "cron": CRON_FIELD,
+            "timezone": TIMEZONE_FIELD,
+            "input": INPUT_FIELD,
+            "prompt_variables": VARIABLES_FIELD,
+            "enabled": ENABLED_FIELD,
+            "catch_up_s": CATCH_UP_FIELD,
+            "overlap": OVERLAP_FIELD,
+        },
+    },
+    "ScheduleFire": {
+        "type": "object",
+        "description": "One due time a server took.",
+        "required": list(FIRE_EXAMPLE.keys()),
+        "properties": {
+            "scheduled_for": timestamp,
+            "outcome": {"type": "string", "enum": ["fired", "skipped_overlap", "skipped_paused", "error"]},
+            "run_id": {**nullable_uuid, "description": "fired: its run; skipped_overlap: the run still active."},
+            "error": {"type": ["string", "null"], "description": "error: why no run was made."},
+            "server_id": {"type": "string"},
+            "fired_at": timestamp,
+        },
+        "example": FIRE_EXAMPLE,
+    },
+    "ScheduleFirePage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": REF("ScheduleFire")},
+            "next_cursor": {"type": ["string", "null"],
+                            "description": "The last item's scheduled_for when there is a next page; else null."},
+        },
+    },
+    "ScheduleTrigger": {
+        "type": "object",
+        "required": ["run_id", "schedule_id", "status"],
+        "properties": {"run_id": REF("Uuid"), "schedule_id": REF("Uuid"), "status": {"type": "string", "const": "queued"}},
+    },
+    "ScheduleDetailEnvelope": envelope(REF("ScheduleDetail")),
+    "SchedulePageEnvelope": envelope(REF("SchedulePage")),
+    "ScheduleFirePageEnvelope": envelope(REF("ScheduleFirePage")),
+    "ScheduleTriggerEnvelope": envelope(REF("ScheduleTrigger")),
+})
+NO_FIELDS_BODY = {
+    "required": False,
+    "content": {"application/json": {"schema": REF("CancelRequest"), "example": {}}},
+}
+paths["/api/v1/schedules"] = {
+    "get": {
+        "operationId": "listSchedules",
+        "summary": "List schedules, newest first",
+        "description": "An agent key sees only its own agent's (agent_id naming another agent: 403).",
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [
+            AGENT_REF_QUERY,
+            {"name": "enabled", "in": "query", "required": False, "schema": {"type": "string", "enum": ["true", "false"]}},
+            PARAM("IdCursor"),
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("SchedulePageEnvelope", "A page of schedules."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+    "post": {
+        "operationId": "createSchedule",
+        "summary": "Create a schedule",
+        "description": "An agent key may create schedules for its own agent only. A paused agent may get a schedule.",
+        "tags": ["schedules"],
+        "security": BEARER,
+        "requestBody": json_body("NewSchedule", {
+            "agent_id": "research-agent", "cron": "0 9 * * 1-5", "timezone": "Europe/Zurich",
+            "input": {"query": "daily report"}, "prompt_variables": {"COMPANY": "Acme"},
+        }),
+        "responses": {
+            "201": ok("ScheduleDetailEnvelope", "The schedule.", example={"data": SCHEDULE_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 413, 429, 500, 503),
+        },
+    },
+}
+paths["/api/v1/schedules/{scheduleId}"] = {
+    "get": {
+        "operationId": "getSchedule",
+        "summary": "One schedule with its next 5 due times",
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [PARAM("ScheduleIdPath")],
+        "responses": {
+            "200": ok("ScheduleDetailEnvelope", "The schedule.", example={"data": SCHEDULE_EXAMPLE, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    },
+    "patch": {
+        "operationId": "updateSchedule",
+        "summary": "Change a schedule",
+        "description": (
+            "Any field of the create body but agent_id (400). A schedule with source yaml is defined by its agent's "
+            "definition: changing anything but enabled is 409."
+        ),
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [PARAM("ScheduleIdPath")],
+        "requestBody": json_body("ScheduleChange", {"cron": "30 8 * * 1-5"}),
+        "responses": {
+            "200": ok("ScheduleDetailEnvelope", "The changed schedule."),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    },
+    "delete": {
+        "operationId": "deleteSchedule",
+        "summary": "Delete a schedule",
+        "description": (
+            "Its runs keep existing, with their schedule_id. A schedule with source yaml: 409 (remove it from the "
+            "agent definition, or disable it)."
+        ),
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [PARAM("ScheduleIdPath")],
+        "responses": {
+            "200": ok("DeletedEnvelope", "Deleted.", example={"data": {"deleted": True}, "error": None}),
+            **errors(400, 401, 403, 404, 409, 429, 500, 503),
+        },
+    },
+}
+for action, summary, description in [
+    ("enable", "Enable a schedule",
+     "Its next_fire_at becomes the first due time after now: what it missed while disabled is not caught up. "
+     "Already enabled: the schedule unchanged. Works on yaml schedules too."),
+    ("disable", "Disable a schedule", "It fires no more until enabled. Works on yaml schedules too."),
+]:
+    paths[f"/api/v1/schedules/{{scheduleId}}/{action}"] = {
+        "post": {
+            "operationId": f"{action}Schedule",
+            "summary": summary,
+            "description": description + " The body is empty or {}.",
+            "tags": ["schedules"],
+            "security": BEARER,
+            "parameters": [PARAM("ScheduleIdPath")],
+            "requestBody": NO_FIELDS_BODY,
+            "responses": {
+                "200": ok("ScheduleDetailEnvelope", "The schedule."),
+                **errors(400, 401, 403, 404, 413, 429, 500, 503),
+            },
+        }
+    }
+paths["/api/v1/schedules/{scheduleId}/trigger"] = {
+    "post": {
+        "operationId": "triggerSchedule",
+        "summary": "Start one run of the schedule now",
+        "description": (
+            "Queues one run as the schedule would (trigger_type scheduled, schedule_id, its input and prompt "
+            "variables; run_start payload schedule: {schedule_id, scheduled_for: null, manual: true}); any server's "
+            "workers start it. It does not move next_fire_at or record a fire, and works on a disabled schedule. "
+            "A paused agent: 400. Idempotency-Key is honoured as on invoke. The body is empty or {}."
+        ),
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [PARAM("ScheduleIdPath")],
+        "requestBody": NO_FIELDS_BODY,
+        "responses": {
+            "202": ok("ScheduleTriggerEnvelope", "Queued.", example={
+                "data": {"run_id": RUN_ID, "schedule_id": SCHEDULE_ID, "status": "queued"}, "error": None}),
+            **errors(400, 401, 403, 404, 409, 413, 429, 500, 503),
+        },
+    }
+}
+paths["/api/v1/schedules/{scheduleId}/runs"] = {
+    "get": {
+        "operationId": "listScheduleRuns",
+        "summary": "The runs of a schedule (fired and triggered), newest first",
+        "description": "The same items and paging as GET /api/v1/runs?schedule_id=.",
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [
+            PARAM("ScheduleIdPath"),
+            {"name": "status", "in": "query", "required": False, "schema": REF("RunStatus")},
+            PARAM("IdCursor"),
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("RunPageEnvelope", "A page of runs."),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+paths["/api/v1/schedules/{scheduleId}/fires"] = {
+    "get": {
+        "operationId": "listScheduleFires",
+        "summary": "The recorded fires of a schedule, newest due time first",
+        "description": "Manual triggers are not fires. Old fires are pruned.",
+        "tags": ["schedules"],
+        "security": BEARER,
+        "parameters": [
+            PARAM("ScheduleIdPath"),
+            {"name": "cursor", "in": "query", "required": False,
+             "description": "next_cursor of the previous page (a scheduled_for time): older fires follow.",
+             "schema": {"type": "string", "format": "date-time"}},
+            PARAM("Limit"),
+        ],
+        "responses": {
+            "200": ok("ScheduleFirePageEnvelope", "A page of fires.",
+                      example={"data": {"items": [FIRE_EXAMPLE], "next_cursor": None}, "error": None}),
+            **errors(400, 401, 403, 404, 429, 500, 503),
+        },
+    }
+}
+
+
 # ---------------------------------------------------------------- user memories
 MEMORY_ID = "01a20d31-6f0e-7c43-8a2b-5d1e9f0c7a21"
 MEMORY_EXAMPLE = {
@@ -2741,7 +3103,8 @@ DESCRIPTION = """\
 The AgentOS HTTP API: ingest of runs from agents that execute elsewhere, reading runs, their timelines and
 their trees of child runs, defining agents (YAML or JSON definitions, versions, rollback), invoking hosted
 agents (synchronous or background), answering the durable pauses of hosted runs (approvals, input requests),
-cancelling runs, and the memories kept about each end user (external_user_id).
+cancelling runs, schedules (agent runs on a cron expression in a time zone), and the memories kept about each
+end user (external_user_id).
 The user guide is docs/api.md.
 
 Conventions
@@ -2793,6 +3156,7 @@ doc = {
             ),
         },
         {"name": "sessions", "description": "Server-managed conversations: one agent, one turn at a time, kept messages."},
+        {"name": "schedules", "description": "Agent runs on a cron expression in a time zone, fired once per due time across servers."},
         {
             "name": "memories",
             "description": "User memories: facts about one end user (external_user_id), read into agents' prompts.",

@@ -26,6 +26,10 @@ constexpr Query kGet{
     "schedule_get", "SELECT " SCHEDULE_COLUMNS R"sql( FROM schedules s JOIN agents a ON a.id = s.agent_id
 WHERE s.workspace_id = $1::uuid AND s.id = $2::uuid)sql"};
 
+constexpr Query kLock{
+    "schedule_lock", "SELECT " SCHEDULE_COLUMNS R"sql( FROM schedules s JOIN agents a ON a.id = s.agent_id
+WHERE s.workspace_id = $1::uuid AND s.id = $2::uuid FOR UPDATE OF s)sql"};
+
 constexpr Query kList{
     "schedule_list", "SELECT " SCHEDULE_COLUMNS R"sql( FROM schedules s JOIN agents a ON a.id = s.agent_id
 WHERE s.workspace_id = $1::uuid
@@ -96,6 +100,12 @@ SELECT (extract(epoch FROM scheduled_for) * 1000000)::bigint, outcome, run_id, e
        (extract(epoch FROM fired_at) * 1000000)::bigint
 FROM schedule_fires WHERE schedule_id = $1::uuid ORDER BY scheduled_for DESC LIMIT $2::int)sql"};
 
+constexpr Query kFiresBefore{"schedule_fires_before", R"sql(
+SELECT (extract(epoch FROM scheduled_for) * 1000000)::bigint, outcome, run_id, error, server_id,
+       (extract(epoch FROM fired_at) * 1000000)::bigint
+FROM schedule_fires WHERE schedule_id = $1::uuid AND scheduled_for < $2::timestamptz
+ORDER BY scheduled_for DESC LIMIT $3::int)sql"};
+
 constexpr Query kPruneFires{"schedule_prune_fires", "DELETE FROM schedule_fires WHERE fired_at < $1::timestamptz"};
 
 constexpr Query kNotifyChanged{"schedule_notify_changed", "SELECT pg_notify('agentos_schedules', '')"};
@@ -144,6 +154,22 @@ std::optional<ScheduleRecord> FirstSchedule(const pqxx::result& r) {
     return ReadSchedule(r[0]);
 }
 
+std::vector<FireRecord> ReadFires(const pqxx::result& r) {
+    std::vector<FireRecord> out;
+    out.reserve(r.size());
+    for (const auto& row : r) {
+        FireRecord f;
+        f.scheduled_for = ReadTime(row[0]);
+        f.outcome = ReadString(row[1]);
+        f.run_id = ReadOptString(row[2]);
+        f.error = ReadOptString(row[3]);
+        f.server_id = ReadString(row[4]);
+        f.fired_at = ReadTime(row[5]);
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
 std::optional<std::string> OptTime(const std::optional<core::TimePoint>& t) {
     return t ? std::optional<std::string>(core::FormatIso(*t)) : std::nullopt;
 }
@@ -182,6 +208,10 @@ ScheduleRecord ScheduleRepo::Create(const NewSchedule& s) {
 
 std::optional<ScheduleRecord> ScheduleRepo::Get(const std::string& workspace_id, const std::string& id) {
     return FirstSchedule(tx_.Exec(kGet, Params().Add(workspace_id).Add(id)));
+}
+
+std::optional<ScheduleRecord> ScheduleRepo::Lock(const std::string& workspace_id, const std::string& id) {
+    return FirstSchedule(tx_.Exec(kLock, Params().Add(workspace_id).Add(id)));
 }
 
 std::vector<ScheduleRecord> ScheduleRepo::List(const std::string& workspace_id, const ScheduleFilter& f) {
@@ -294,6 +324,10 @@ std::vector<FireRecord> ScheduleRepo::Fires(const std::string& schedule_id, int 
         out.push_back(std::move(f));
     }
     return out;
+}
+
+std::vector<FireRecord> ScheduleRepo::FiresBefore(const std::string& schedule_id, core::TimePoint before, int limit) {
+    return ReadFires(tx_.Exec(kFiresBefore, Params().Add(schedule_id).Add(before).Add(limit)));
 }
 
 std::int64_t ScheduleRepo::PruneFires(core::TimePoint before) {

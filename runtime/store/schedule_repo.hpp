@@ -99,6 +99,10 @@ public:
 
     std::optional<ScheduleRecord> Get(const std::string& workspace_id, const std::string& id);
 
+    /// Get, with the row locked until the transaction ends (FOR UPDATE): a change read-modify-writes it without
+    /// racing a server that fires it (the firing loop skips a locked row and comes back to it).
+    std::optional<ScheduleRecord> Lock(const std::string& workspace_id, const std::string& id);
+
     std::vector<ScheduleRecord> List(const std::string& workspace_id, const ScheduleFilter& f);
 
     /// Replaces what the schedule says and its next due time. nullopt when it does not exist.
@@ -133,6 +137,9 @@ public:
 
     /// The schedule's recorded fires, newest first.
     std::vector<FireRecord> Fires(const std::string& schedule_id, int limit);
+
+    /// The fires due before `before`, newest first (the next page of Fires).
+    std::vector<FireRecord> FiresBefore(const std::string& schedule_id, core::TimePoint before, int limit);
 
     /// Deletes fire rows older than `before` (they only guard due times long passed).
     std::int64_t PruneFires(core::TimePoint before);

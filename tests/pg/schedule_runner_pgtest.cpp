@@ -26,6 +26,7 @@
 #include "runtime/store/schedule_repo.hpp"
 #include "runtime/store/workspace_repo.hpp"
 #include "scheduler/schedule_runner.hpp"
+#include "scheduler/schedule_service.hpp"
 #include "tests/support/test_cluster.hpp"
 
 namespace agentos::scheduler {
@@ -344,6 +345,30 @@ TEST_F(ScheduleRunnerTest, DailyJobAcrossDstChangesFiresOncePerDayThroughTheLoop
             "2026-10-26T01:30:00.000Z"})  // CET
     );
     EXPECT_EQ(RunsOf(id).size(), 6U);
+}
+
+TEST_F(ScheduleRunnerTest, AManualTriggerAtTheSameInstantAsATickMakesTwoDistinctRuns) {
+    clock_.Set("2026-06-01T10:00:00Z");
+    LoadAgent("  - cron: \"* * * * *\"\n    prompt_variables: { COMPANY: Acme }\n");
+    Exec("UPDATE schedules SET next_fire_at = '2026-06-01T10:01:00Z'");
+    const auto s = Schedules()[0];
+    core::Principal who;
+    who.workspace_id = s.workspace_id;
+    ScheduleService service(*pool_, *runs_, clock_);
+    clock_.Set("2026-06-01T10:01:00Z");
+    const auto triggered = Run(service.Trigger(who, s.id));
+    EXPECT_EQ(Run(runner_->FireDue()).fired, 1);
+    const auto runs = RunsOf(s.id);
+    ASSERT_EQ(runs.size(), 2U);
+    EXPECT_NE(runs[0].id, runs[1].id);
+    std::set<bool> manual;
+    for (const auto& r : runs) {
+        EXPECT_EQ(r.trigger_type, "scheduled");
+        manual.insert(RunStart(r)["schedule"]["manual"].get<bool>());
+    }
+    EXPECT_EQ(manual, (std::set<bool>{false, true}));
+    EXPECT_TRUE(runs[0].id == triggered.run_id || runs[1].id == triggered.run_id);
+    EXPECT_EQ(Fires(s.id).size(), 1U) << "the trigger records no fire";
 }
 
 TEST_F(ScheduleRunnerTest, TwoServersFiringTheSameDueSchedulesFireEachOnce) {

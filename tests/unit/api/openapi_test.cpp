@@ -16,6 +16,7 @@
 #include "runtime/net/http_client.hpp"
 #include "runtime/run_service.hpp"
 #include "runtime/store/pg_pool.hpp"
+#include "scheduler/schedule_service.hpp"
 
 namespace agentos::api {
 namespace {
@@ -54,7 +55,8 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     events::LiveHub hub;
     engine::EventRelay relay(pool, hub);
     StreamLimiter streams(20);
-    Services services{pool, ingest, agents, runs, metrics, hub, relay, streams, {}};
+    scheduler::ScheduleService schedules(pool, runs, clock);
+    Services services{pool, ingest, agents, runs, metrics, hub, relay, streams, {}, schedules};
     Router router;
     AddAllRoutes(router, services);
 
