@@ -59,6 +59,21 @@ inline std::optional<Options> ParseOptions(int argc, char** argv) {
     return o;
 }
 
+/// Removes `flag VALUE` from argv-style `args` (a bench's own flags, before ParseOptions reads the shared ones) and
+/// returns VALUE.
+inline std::optional<std::string> TakeFlag(std::vector<char*>& args, const std::string& flag) {
+    for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+        if (flag == args[i]) {
+            std::string value = args[i + 1];
+            args.erase(
+                args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i) + 2
+            );
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
 /// A minimal keep-alive HTTP/1.1 client: enough for fixed JSON posts, nothing more.
 /// A TCP connection to 127.0.0.1:port with TCP_NODELAY; throws when it cannot connect.
 inline int ConnectLoopback(int port) {

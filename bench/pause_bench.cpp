@@ -79,20 +79,10 @@ std::vector<std::string> PauseMany(int port, const std::string& key, int n, int 
 
 int main(int argc, char** argv) {
     // Own flags first (--agentos, --runs), the shared ones after.
-    std::string binary;
-    int runs = 10000;
-    std::vector<char*> rest{argv[0]};
-    for (int i = 1; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (flag == "--agentos" && i + 1 < argc) {
-            binary = argv[++i];
-        } else if (flag == "--runs" && i + 1 < argc) {
-            runs = std::stoi(argv[++i]);
-        } else {
-            rest.push_back(argv[i]);
-        }
-    }
-    const auto parsed = bench::ParseOptions(static_cast<int>(rest.size()), rest.data());
+    std::vector<char*> args(argv, argv + argc);
+    const std::string binary = bench::TakeFlag(args, "--agentos").value_or("");
+    const int runs = std::stoi(bench::TakeFlag(args, "--runs").value_or("10000"));
+    const auto parsed = bench::ParseOptions(static_cast<int>(args.size()), args.data());
     if (!parsed || binary.empty()) {
         std::fprintf(stderr, "also needed: --agentos PATH (the agentos binary)\n");
         return 2;

@@ -48,20 +48,10 @@ std::int64_t Count(agentos::store::PgPool& pool, const std::string& sql) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string binary;
-    int schedules = 10000;
-    std::vector<char*> rest{argv[0]};
-    for (int i = 1; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (flag == "--agentos" && i + 1 < argc) {
-            binary = argv[++i];
-        } else if (flag == "--schedules" && i + 1 < argc) {
-            schedules = std::stoi(argv[++i]);
-        } else {
-            rest.push_back(argv[i]);
-        }
-    }
-    const auto parsed = bench::ParseOptions(static_cast<int>(rest.size()), rest.data());
+    std::vector<char*> args(argv, argv + argc);
+    const std::string binary = bench::TakeFlag(args, "--agentos").value_or("");
+    const int schedules = std::stoi(bench::TakeFlag(args, "--schedules").value_or("10000"));
+    const auto parsed = bench::ParseOptions(static_cast<int>(args.size()), args.data());
     if (!parsed || binary.empty()) {
         std::fprintf(stderr, "also needed: --agentos PATH (the agentos binary)\n");
         return 2;

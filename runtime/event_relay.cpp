@@ -76,7 +76,34 @@ void EventRelay::OnNotify(const std::string& payload) {
     if (ioc_ == nullptr || !hub_.Interested(workspace_id, run_id)) {
         return;
     }
-    net::co_spawn(*ioc_, Relay(std::move(workspace_id), std::move(run_id), first, last), net::detached);
+    const std::lock_guard lock(mutex_);
+    // Consecutive ranges of one run (a run's steps, one after the other) are read as one.
+    if (!pending_.empty() && pending_.back().run_id == run_id && pending_.back().last + 1 == first) {
+        pending_.back().last = last;
+    } else {
+        pending_.push_back({std::move(workspace_id), std::move(run_id), first, last});
+    }
+    if (!draining_) {
+        draining_ = true;
+        net::co_spawn(*ioc_, Drain(), net::detached);
+    }
+}
+
+net::awaitable<void> EventRelay::Drain() {
+    for (;;) {
+        Announced next;
+        {
+            const std::lock_guard lock(mutex_);
+            if (pending_.empty()) {
+                draining_ = false;
+                co_return;
+            }
+            next = std::move(pending_.front());
+            pending_.pop_front();
+        }
+        auto relay = Relay(std::move(next.workspace_id), std::move(next.run_id), next.first, next.last);
+        co_await std::move(relay);
+    }
 }
 
 net::awaitable<void> EventRelay::Relay(

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "runtime/events/live_hub.hpp"
@@ -42,12 +44,26 @@ public:
     std::uint64_t epoch() const { return epoch_.load(); }
 
 private:
+    struct Announced {
+        std::string workspace_id;
+        std::string run_id;
+        std::int64_t first = 0;
+        std::int64_t last = 0;
+    };
+
+    /// Relays the announced ranges one at a time, in the order they were announced (commit order): a child run's
+    /// events reach its parent's stream before the parent's own later ones, which concurrent reads did not ensure.
+    net::awaitable<void> Drain();
+
     net::awaitable<void> Relay(std::string workspace_id, std::string run_id, std::int64_t first, std::int64_t last);
 
     store::PgPool& pool_;
     events::LiveHub& hub_;
     net::io_context* ioc_ = nullptr;
     std::atomic<std::uint64_t> epoch_{0};
+    std::mutex mutex_;
+    std::deque<Announced> pending_;  ///< guarded by mutex_
+    bool draining_ = false;          ///< guarded by mutex_: a Drain is running
 };
 
 /// What a follower needs of a run that has stopped (output, error_message, session_id).

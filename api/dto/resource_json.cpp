@@ -1,15 +1,6 @@
 #include "api/dto/resource_json.hpp"
 
 namespace agentos::api {
-namespace {
-
-template <class T>
-nlohmann::json OrNull(const std::optional<T>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-}  // namespace
-
 nlohmann::json TimeJson(const std::optional<core::TimePoint>& t) {
     return t ? nlohmann::json(core::FormatIso(*t)) : nlohmann::json(nullptr);
 }

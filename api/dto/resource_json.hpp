@@ -29,6 +29,12 @@ nlohmann::json MemoryJson(const store::UserMemory& memory);
 /// ISO-8601 text, or null.
 nlohmann::json TimeJson(const std::optional<core::TimePoint>& t);
 
+/// The value, or null.
+template <class T>
+nlohmann::json OrNull(const std::optional<T>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
 /// {"items": [...], "next_cursor": "..." | null}
 nlohmann::json Page(nlohmann::json items, const std::optional<std::string>& next_cursor);
 

@@ -3,14 +3,6 @@
 #include "api/dto/resource_json.hpp"
 
 namespace agentos::api {
-namespace {
-
-template <class T>
-nlohmann::json OrNull(const std::optional<T>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-}  // namespace
 
 nlohmann::json ScheduleJson(const store::ScheduleRecord& s) {
     const auto& d = s.definition;

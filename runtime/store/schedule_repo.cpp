@@ -310,20 +310,7 @@ std::optional<core::TimePoint> ScheduleRepo::NextDue() {
 }
 
 std::vector<FireRecord> ScheduleRepo::Fires(const std::string& schedule_id, int limit) {
-    const auto r = tx_.Exec(kFires, Params().Add(schedule_id).Add(limit));
-    std::vector<FireRecord> out;
-    out.reserve(r.size());
-    for (const auto& row : r) {
-        FireRecord f;
-        f.scheduled_for = ReadTime(row[0]);
-        f.outcome = ReadString(row[1]);
-        f.run_id = ReadOptString(row[2]);
-        f.error = ReadOptString(row[3]);
-        f.server_id = ReadString(row[4]);
-        f.fired_at = ReadTime(row[5]);
-        out.push_back(std::move(f));
-    }
-    return out;
+    return ReadFires(tx_.Exec(kFires, Params().Add(schedule_id).Add(limit)));
 }
 
 std::vector<FireRecord> ScheduleRepo::FiresBefore(const std::string& schedule_id, core::TimePoint before, int limit) {

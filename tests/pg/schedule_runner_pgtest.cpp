@@ -281,6 +281,18 @@ TEST_F(ScheduleRunnerTest, OverlapSkipsWhileThePreviousRunIsActiveAndAllowFiresA
     EXPECT_EQ(RunsOf(schedules[0].id).size(), 2U);
 }
 
+TEST_F(ScheduleRunnerTest, ADisabledScheduleNeverFires) {
+    clock_.Set("2026-06-01T10:00:00Z");
+    LoadAgent("  - cron: \"* * * * *\"\n    enabled: false\n    prompt_variables: { COMPANY: Acme }\n");
+    Exec("UPDATE schedules SET next_fire_at = '2026-06-01T10:01:00Z'");
+    EXPECT_EQ(Fire("2026-06-01T10:01:00.100Z").fired, 0);
+    EXPECT_EQ(Fire("2026-06-01T10:05:00Z").missed, 0) << "not even counted as missed";
+    const auto s = Schedules()[0];
+    EXPECT_FALSE(s.definition.enabled);
+    EXPECT_TRUE(RunsOf(s.id).empty());
+    EXPECT_TRUE(Fires(s.id).empty());
+}
+
 TEST_F(ScheduleRunnerTest, APausedAgentsDueTimesAreRecordedSkipped) {
     clock_.Set("2026-06-01T10:00:00Z");
     LoadAgent("  - cron: \"* * * * *\"\n    prompt_variables: { COMPANY: Acme }\n");
