@@ -24,6 +24,7 @@
 #include "runtime/store/schedule_repo.hpp"
 #include "scheduler/cron/cron_expr.hpp"
 #include "scheduler/fire_plan.hpp"
+#include "scheduler/schedule_service.hpp"
 
 namespace agentos::scheduler {
 namespace {
@@ -35,27 +36,6 @@ constexpr const char* kSkipped = "agentos_schedule_skipped_total";
 constexpr const char* kErrors = "agentos_schedule_errors_total";
 constexpr const char* kDelay = "agentos_schedule_fire_delay_seconds";
 constexpr const char* kBatchSeconds = "agentos_schedule_fire_transaction_seconds_total";
-
-/// The run a due time makes: the schedule's input and variables, marked as scheduled.
-engine::InvokeRequest ScheduledRequest(
-    const store::ScheduleRecord& s, const store::AgentRecord& agent, core::TimePoint at
-) {
-    engine::InvokeRequest req;
-    req.agent_ref = agent.slug;
-    req.input = s.definition.input.is_object() ? s.definition.input : nlohmann::json::object();
-    if (s.definition.prompt_variables.is_object()) {
-        for (const auto& [k, v] : s.definition.prompt_variables.items()) {
-            if (v.is_string()) {
-                req.prompt_variables[k] = v.get<std::string>();
-            }
-        }
-    }
-    req.background = true;
-    req.trigger_type = "scheduled";
-    req.schedule_id = s.id;
-    req.schedule = {{"schedule_id", s.id}, {"scheduled_for", core::FormatIso(at)}, {"manual", false}};
-    return req;
-}
 
 }  // namespace
 
@@ -135,7 +115,9 @@ struct ScheduleRunner::Impl : std::enable_shared_from_this<ScheduleRunner::Impl>
             return f;
         }
         try {
-            auto run = runs.PlanQueued(tx, *it->second, ScheduledRequest(s, *it->second, *plan.fire));
+            const nlohmann::json schedule = {
+                {"schedule_id", s.id}, {"scheduled_for", core::FormatIso(*plan.fire)}, {"manual", false}};
+            auto run = runs.PlanQueued(tx, *it->second, ScheduledRunRequest(s, schedule));
             f.run_id = run.run.id;
             planned.push_back(std::move(run));
         } catch (const core::Error& e) {

@@ -59,22 +59,6 @@ store::AgentRecord SchedulableAgent(store::Tx& tx, const core::Principal& who, c
     return std::move(*agent);
 }
 
-/// The run a schedule starts, as Invoke would get it in the background.
-engine::InvokeRequest RunRequest(const store::ScheduleRecord& s, Json schedule) {
-    engine::InvokeRequest r;
-    r.agent_ref = s.agent_id;
-    r.input = s.definition.input;
-    const auto& variables = s.definition.prompt_variables;
-    for (const auto& [name, value] : variables.items()) {
-        r.prompt_variables[name] = value.get<std::string>();
-    }
-    r.background = true;
-    r.trigger_type = "scheduled";
-    r.schedule_id = s.id;
-    r.schedule = std::move(schedule);
-    return r;
-}
-
 /// Plans (and drops) a run of `s` when its agent is active, so a prompt variable the definition lacks or needs is
 /// a 400 now rather than a failed fire later. A paused agent's schedule is accepted: its due times are skipped.
 void CheckRunnable(
@@ -83,7 +67,7 @@ void CheckRunnable(
     if (agent.status != "active") {
         return;
     }
-    static_cast<void>(runs.PlanQueued(tx, agent, RunRequest(s, Json{{"schedule_id", s.id}})));
+    static_cast<void>(runs.PlanQueued(tx, agent, ScheduledRunRequest(s, Json{{"schedule_id", s.id}})));
 }
 
 /// A stored schedule with the fields a new one would have, for CheckRunnable before it exists.
@@ -104,6 +88,24 @@ std::string YamlPlace(const store::ScheduleRecord& s) {
 }
 
 }  // namespace
+
+engine::InvokeRequest ScheduledRunRequest(const store::ScheduleRecord& s, nlohmann::json schedule) {
+    engine::InvokeRequest r;
+    r.agent_ref = s.agent_id;
+    r.input = s.definition.input.is_object() ? s.definition.input : Json::object();
+    if (s.definition.prompt_variables.is_object()) {
+        for (const auto& [name, value] : s.definition.prompt_variables.items()) {
+            if (value.is_string()) {
+                r.prompt_variables[name] = value.get<std::string>();
+            }
+        }
+    }
+    r.background = true;
+    r.trigger_type = "scheduled";
+    r.schedule_id = s.id;
+    r.schedule = std::move(schedule);
+    return r;
+}
 
 bool ScheduleChange::Empty() const {
     return !enabled && !ChangesDefinition();
@@ -287,7 +289,9 @@ net::awaitable<TriggeredRun> ScheduleService::Trigger(core::Principal who, std::
             );
         }
         auto planned = runs_.PlanQueued(
-            tx, *agent, RunRequest(s, Json{{"schedule_id", s.id}, {"scheduled_for", nullptr}, {"manual", true}})
+            tx,
+            *agent,
+            ScheduledRunRequest(s, Json{{"schedule_id", s.id}, {"scheduled_for", nullptr}, {"manual", true}})
         );
         out = TriggeredRun{planned.run.id, s.id};
         runs_.InsertQueued(tx, {std::move(planned)});

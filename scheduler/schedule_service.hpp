@@ -15,6 +15,7 @@
 #include "runtime/core/principal.hpp"
 #include "runtime/core/time.hpp"
 #include "runtime/net/asio.hpp"
+#include "runtime/run_service.hpp"
 #include "runtime/store/run_repo.hpp"
 #include "runtime/store/schedule_repo.hpp"
 
@@ -25,10 +26,6 @@ class Clock;
 namespace agentos::store {
 class PgPool;
 }  // namespace agentos::store
-
-namespace agentos::engine {
-class RunService;
-}  // namespace agentos::engine
 
 namespace agentos::scheduler {
 
@@ -83,6 +80,10 @@ core::TimePoint FirstDueAfter(const store::ScheduleDefinition& d, core::TimePoin
 
 /// The next `count` due times of a stored definition after `after` (none when it does not parse any more).
 std::vector<core::TimePoint> NextDueTimes(const store::ScheduleDefinition& d, core::TimePoint after, int count);
+
+/// The queued run a schedule starts (a fire or a trigger), as Invoke would get it in the background: its input and
+/// prompt variables, trigger_type "scheduled", and `schedule` ({schedule_id, scheduled_for, manual}) for run_start.
+engine::InvokeRequest ScheduledRunRequest(const store::ScheduleRecord& s, nlohmann::json schedule);
 
 class ScheduleService {
 public:
