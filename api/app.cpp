@@ -211,7 +211,15 @@ void App::Stop() {
     m.schedule_runner->Stop();
     m.runs->Stop();
     if (!m.runs->WaitIdle(m.config.shutdown_grace)) {
-        spdlog::warn("runs still executing after the shutdown grace: their leases let another server continue them");
+        // Their coroutines must end while the services they use exist: interrupted, they write nothing more.
+        spdlog::warn(
+            "runs still executing after the shutdown grace: interrupted; their leases let another server "
+            "continue them"
+        );
+        m.runs->InterruptAll();
+        if (!m.runs->WaitIdle(std::chrono::milliseconds(5000))) {
+            spdlog::error("runs did not stop after an interrupt");
+        }
     }
     m.listener->Stop();
     m.work.reset();

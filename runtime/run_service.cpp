@@ -1295,6 +1295,10 @@ bool RunService::WaitIdle(std::chrono::milliseconds limit) const {
     return true;
 }
 
+void RunService::InterruptAll() {
+    impl_->registry.Cancel(impl_->registry.Ids());
+}
+
 void RunService::Wake() {
     impl_->Wake();
 }

@@ -169,6 +169,10 @@ public:
     /// after it keeps its lease until it expires and another server continues it.
     bool WaitIdle(std::chrono::milliseconds limit) const;
 
+    /// Interrupts every run executing here (a shutdown after the grace): each stops at what it awaits and writes
+    /// nothing more, so its run stays open in the store and its lease lets another server continue it.
+    void InterruptAll();
+
     /// While held (HoldClaims(true) more often than (false)), this server's workers claim no queued run: the
     /// schedule firing loop holds them while it works through a backlog of due times, so that firing them on time
     /// does not compete for the database with running what already fired. Releasing wakes the workers.

@@ -1071,6 +1071,11 @@ struct Executor::Impl : tools::ChildRunLauncher {
             // Anything else (a library's exception) still ends the run: a run left open is never picked up again.
             failure = std::make_pair(std::string("Error"), std::string(e.what()));
         }
+        if (failure && ctx.cancelled && ctx.cancelled->load()) {
+            // Interrupted (a cancel, or this server shutting down): what failed was the interruption. A cancel has
+            // closed the run already; at a shutdown it stays open, for its lease to let another server continue it.
+            stopped = true;
+        }
         if (stopped) {
             co_return co_await AsStored();
         }

@@ -139,6 +139,32 @@ TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAModelCallIsFinishedByAnother)
     EXPECT_TRUE(recovered);
 }
 
+// SIGTERM while a model call is in flight: the server waits its shutdown grace (10 s), then interrupts the run
+// (nothing is written: it stays running), exits 0 with no sanitizer report, and another server finishes the run.
+TEST_F(RecoveryTest, AServerStoppedDuringALongModelCallExitsCleanlyAndLeavesTheRunToAnother) {
+    auto first = std::make_unique<Server>(dsn_, config_);
+    Define(*first, kDeployer);
+    llm_.Push({.text = "never delivered", .delay = milliseconds(60000)});
+    const auto r = first->Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string run_id = r.Json()["data"]["run_id"];
+    WaitUntil([&] { return llm_.request_count() == 1; });
+    EXPECT_EQ(first->Stop(SIGTERM), 0) << first->Output();
+    const std::string out = first->Output();
+    EXPECT_NE(out.find("interrupted"), std::string::npos) << out;
+    EXPECT_EQ(out.find("Sanitizer"), std::string::npos) << out;
+    first.reset();
+
+    llm_.SetDefault({.text = "finished by the second server"});
+    Server second(dsn_, config_);
+    const auto run = WaitFor(second, run_id, "completed");
+    ASSERT_EQ(run["status"], "completed") << run << second.Output();
+    EXPECT_EQ(run["output"]["content"], "finished by the second server");
+    for (const auto& e : Events(second, run_id)) {
+        EXPECT_NE(e["type"], "error") << "the interrupted call was not recorded as a failure: " << e;
+    }
+}
+
 TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAToolCallRunsTheCallAgainWithTheSameKey) {
     auto first = std::make_unique<Server>(dsn_, config_);
     Define(*first, R"yaml(
