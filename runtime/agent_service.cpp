@@ -49,6 +49,15 @@ store::AgentRecord VisibleAgent(store::Tx& tx, const core::Principal& who, const
     return std::move(*agent);
 }
 
+std::optional<std::string> AgentScope(
+    store::Tx& tx, const core::Principal& who, const std::optional<std::string>& agent_ref
+) {
+    if (agent_ref) {
+        return VisibleAgent(tx, who, *agent_ref).id;
+    }
+    return who.agent_id;  // set for agent keys only
+}
+
 net::awaitable<store::SavedAgent> AgentService::Create(core::Principal who, std::string text) {
     RequireWorkspaceKey(who);
     nlohmann::json document;

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,5 +70,11 @@ store::AgentFields FieldsOf(const spec::AgentSpec& spec);
 
 /// The agent `ref` (id or slug) in `who`'s workspace: NOT_FOUND, or FORBIDDEN for another agent's key.
 store::AgentRecord VisibleAgent(store::Tx& tx, const core::Principal& who, const std::string& ref);
+
+/// The agent a list is narrowed to: `agent_ref` (an `agent_id` query parameter: id or slug, checked as VisibleAgent
+/// does) and, for an agent key, its own agent. None: every agent of the workspace.
+std::optional<std::string> AgentScope(
+    store::Tx& tx, const core::Principal& who, const std::optional<std::string>& agent_ref
+);
 
 }  // namespace agentos::engine

@@ -3,7 +3,6 @@
 #include <optional>
 
 #include "runtime/core/ids.hpp"
-#include "runtime/store/schedule_repo.hpp"
 #include "scheduler/cron/cron_expr.hpp"
 
 namespace agentos::engine {
@@ -30,13 +29,14 @@ bool Same(const store::ScheduleDefinition& a, const store::ScheduleDefinition& b
            a.overlap == b.overlap;
 }
 
-/// The first due time after `now` (the definition was checked when it was saved: cron and zone parse).
-std::optional<core::TimePoint> FirstAfter(const store::ScheduleDefinition& d, core::TimePoint now) {
-    const auto cron = scheduler::CronExpr::Parse(d.cron, "cron");
-    return cron.NextAfter(now, scheduler::LoadTimeZone(d.timezone, "timezone"));
-}
-
 }  // namespace
+
+std::optional<core::TimePoint> NextDueAfter(
+    const store::ScheduleDefinition& d, core::TimePoint after, std::string_view path
+) {
+    const auto cron = scheduler::CronExpr::Parse(d.cron, std::string(path) + "cron");
+    return cron.NextAfter(after, scheduler::LoadTimeZone(d.timezone, std::string(path) + "timezone"));
+}
 
 bool SyncYamlSchedules(
     store::Tx& tx, const store::AgentRecord& agent, const spec::AgentSpec& spec, bool new_version, core::TimePoint now
@@ -64,13 +64,13 @@ bool SyncYamlSchedules(
             s.source = "yaml";
             s.yaml_index = index;
             s.definition = want;
-            s.next_fire_at = FirstAfter(want, now);
+            s.next_fire_at = NextDueAfter(want, now);
             repo.Create(s);
             changed = true;
         } else if (!Same(have->definition, want)) {
             const auto& old = have->definition;
             const bool restart = old.cron != want.cron || old.timezone != want.timezone || old.enabled != want.enabled;
-            repo.Update(agent.workspace_id, have->id, want, restart ? FirstAfter(want, now) : have->next_fire_at);
+            repo.Update(agent.workspace_id, have->id, want, restart ? NextDueAfter(want, now) : have->next_fire_at);
             changed = true;
         }
     }

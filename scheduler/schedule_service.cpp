@@ -2,9 +2,11 @@
 
 #include <utility>
 
+#include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/run_service.hpp"
+#include "runtime/schedule_sync.hpp"
 #include "runtime/store/agent_repo.hpp"
 #include "runtime/store/pg_pool.hpp"
 #include "scheduler/cron/cron_expr.hpp"
@@ -42,21 +44,15 @@ store::ScheduleRecord VisibleSchedule(store::Tx& tx, const core::Principal& who,
 
 /// The agent a new schedule is for: in the workspace, the key's own for an agent key, and hosted.
 store::AgentRecord SchedulableAgent(store::Tx& tx, const core::Principal& who, const std::string& ref) {
-    auto agent = store::AgentRepo(tx).Get(who.workspace_id, ref);
-    if (!agent) {
-        throw Error::NotFound("agent " + ref);
-    }
-    if (who.IsAgentKey() && agent->id != who.agent_id) {
-        throw Forbidden();
-    }
-    if (agent->runtime != "hosted") {
+    auto agent = engine::VisibleAgent(tx, who, ref);
+    if (agent.runtime != "hosted") {
         throw Error::Validation(
             "agent_id",
-            "agent '" + agent->slug +
+            "agent '" + agent.slug +
                 "' is external (ingest only): AgentOS does not run it, so it cannot have a schedule"
         );
     }
-    return std::move(*agent);
+    return agent;
 }
 
 /// Plans (and drops) a run of `s` when its agent is active, so a prompt variable the definition lacks or needs is
@@ -81,6 +77,12 @@ store::ScheduleRecord Draft(
     s.agent_slug = agent.slug;
     s.definition = d;
     return s;
+}
+
+/// A schedule and its next due times after `now`, as the single-schedule answers show it.
+ScheduleView Viewed(store::ScheduleRecord s, core::TimePoint now) {
+    auto times = NextDueTimes(s.definition, now, kShownFireTimes);
+    return ScheduleView{std::move(s), std::move(times)};
 }
 
 std::string YamlPlace(const store::ScheduleRecord& s) {
@@ -116,9 +118,7 @@ bool ScheduleChange::ChangesDefinition() const {
 }
 
 core::TimePoint FirstDueAfter(const store::ScheduleDefinition& d, core::TimePoint after, std::string_view path) {
-    const auto cron = CronExpr::Parse(d.cron, FieldPath(path, "cron"));
-    const auto tz = LoadTimeZone(d.timezone, FieldPath(path, "timezone"));
-    const auto first = cron.NextAfter(after, tz);
+    const auto first = engine::NextDueAfter(d, after, path);
     if (!first) {
         throw Error::Validation(
             FieldPath(path, "cron"), "'" + d.cron + "' never fires: no date matches it (such as 30 February)"
@@ -140,9 +140,10 @@ ScheduleService::ScheduleService(store::PgPool& pool, engine::RunService& runs, 
 
 net::awaitable<ScheduleView> ScheduleService::Create(core::Principal who, NewScheduleRequest request) {
     const auto now = clock_.Now();
-    const auto first = FirstDueAfter(request.definition, now);
-    store::ScheduleRecord created;
+    ScheduleView view;
+    // Cron and zone work inside the transaction's function: a zone's first use reads its file, off the I/O threads.
     co_await pool_.Transact([&](store::Tx& tx) {
+        const auto first = FirstDueAfter(request.definition, now);
         const auto agent = SchedulableAgent(tx, who, request.agent_ref);
         store::NewSchedule n;
         n.id = core::NewUuidV7();
@@ -152,10 +153,10 @@ net::awaitable<ScheduleView> ScheduleService::Create(core::Principal who, NewSch
         n.next_fire_at = first;
         CheckRunnable(runs_, tx, agent, Draft(n.id, agent, n.definition));
         store::ScheduleRepo repo(tx);
-        created = repo.Create(n);
+        view = Viewed(repo.Create(n), now);
         repo.NotifyChanged();
     });
-    co_return ScheduleView{created, NextDueTimes(created.definition, now, kShownFireTimes)};
+    co_return view;
 }
 
 net::awaitable<std::vector<store::ScheduleRecord>> ScheduleService::List(
@@ -163,40 +164,22 @@ net::awaitable<std::vector<store::ScheduleRecord>> ScheduleService::List(
 ) {
     std::vector<store::ScheduleRecord> out;
     co_await pool_.Transact([&](store::Tx& tx) {
-        if (agent_ref) {
-            const auto agent = store::AgentRepo(tx).Get(who.workspace_id, *agent_ref);
-            if (!agent) {
-                throw Error::NotFound("agent " + *agent_ref);
-            }
-            if (who.IsAgentKey() && agent->id != who.agent_id) {
-                throw Forbidden();
-            }
-            filter.agent_id = agent->id;
-        } else if (who.IsAgentKey()) {
-            filter.agent_id = who.agent_id;
-        }
+        filter.agent_id = engine::AgentScope(tx, who, agent_ref);
         out = store::ScheduleRepo(tx).List(who.workspace_id, filter);
     });
     co_return out;
 }
 
 net::awaitable<ScheduleView> ScheduleService::Get(core::Principal who, std::string id) {
-    store::ScheduleRecord s;
-    co_await pool_.Transact([&](store::Tx& tx) { s = VisibleSchedule(tx, who, id, false); });
     const auto now = clock_.Now();
-    co_return ScheduleView{s, NextDueTimes(s.definition, now, kShownFireTimes)};
+    ScheduleView view;
+    co_await pool_.Transact([&](store::Tx& tx) { view = Viewed(VisibleSchedule(tx, who, id, false), now); });
+    co_return view;
 }
 
 net::awaitable<ScheduleView> ScheduleService::Update(core::Principal who, std::string id, ScheduleChange change) {
-    // The new cron and time zone are checked before the row is locked: a bad one is a 400 without a round trip.
     const auto now = clock_.Now();
-    if (change.cron || change.timezone) {
-        store::ScheduleDefinition probe;
-        probe.cron = change.cron.value_or("* * * * *");
-        probe.timezone = change.timezone.value_or("UTC");
-        static_cast<void>(FirstDueAfter(probe, now));
-    }
-    store::ScheduleRecord updated;
+    ScheduleView view;
     co_await pool_.Transact([&](store::Tx& tx) {
         const auto s = VisibleSchedule(tx, who, id, true);
         if (s.source == "yaml" && change.ChangesDefinition()) {
@@ -215,7 +198,7 @@ net::awaitable<ScheduleView> ScheduleService::Update(core::Principal who, std::s
         d.overlap = change.overlap.value_or(d.overlap);
         auto next = s.next_fire_at;
         if (d.cron != s.definition.cron || d.timezone != s.definition.timezone || d.enabled != s.definition.enabled) {
-            next = FirstDueAfter(d, now);
+            next = FirstDueAfter(d, now);  // a re-enabled schedule does not catch up what it missed while disabled
         }
         if (change.prompt_variables || change.input) {
             if (const auto agent = store::AgentRepo(tx).Get(who.workspace_id, s.agent_id)) {
@@ -225,10 +208,10 @@ net::awaitable<ScheduleView> ScheduleService::Update(core::Principal who, std::s
             }
         }
         store::ScheduleRepo repo(tx);
-        updated = *repo.Update(who.workspace_id, id, d, next);
+        view = Viewed(*repo.Update(who.workspace_id, id, d, next), now);
         repo.NotifyChanged();
     });
-    co_return ScheduleView{updated, NextDueTimes(updated.definition, now, kShownFireTimes)};
+    co_return view;
 }
 
 net::awaitable<void> ScheduleService::Delete(core::Principal who, std::string id) {
@@ -247,32 +230,15 @@ net::awaitable<void> ScheduleService::Delete(core::Principal who, std::string id
 }
 
 net::awaitable<ScheduleView> ScheduleService::Enable(core::Principal who, std::string id) {
-    return SetEnabled(std::move(who), std::move(id), true);
+    ScheduleChange change;
+    change.enabled = true;
+    return Update(std::move(who), std::move(id), std::move(change));
 }
 
 net::awaitable<ScheduleView> ScheduleService::Disable(core::Principal who, std::string id) {
-    return SetEnabled(std::move(who), std::move(id), false);
-}
-
-net::awaitable<ScheduleView> ScheduleService::SetEnabled(core::Principal who, std::string id, bool enabled) {
-    const auto now = clock_.Now();
-    store::ScheduleRecord updated;
-    co_await pool_.Transact([&](store::Tx& tx) {
-        auto s = VisibleSchedule(tx, who, id, true);
-        if (s.definition.enabled == enabled) {
-            updated = std::move(s);  // already so: nothing moves
-            return;
-        }
-        auto d = s.definition;
-        d.enabled = enabled;
-        // From now on: a re-enabled schedule does not catch up what it missed while disabled.
-        const auto cron = CronExpr::Parse(d.cron, "cron");
-        const auto next = cron.NextAfter(now, LoadTimeZone(d.timezone, "timezone"));
-        store::ScheduleRepo repo(tx);
-        updated = *repo.Update(who.workspace_id, id, d, next);
-        repo.NotifyChanged();
-    });
-    co_return ScheduleView{updated, NextDueTimes(updated.definition, now, kShownFireTimes)};
+    ScheduleChange change;
+    change.enabled = false;
+    return Update(std::move(who), std::move(id), std::move(change));
 }
 
 net::awaitable<TriggeredRun> ScheduleService::Trigger(core::Principal who, std::string id) {
@@ -318,7 +284,7 @@ net::awaitable<FirePage> ScheduleService::Fires(
     co_await pool_.Transact([&](store::Tx& tx) {
         VisibleSchedule(tx, who, id, false);
         store::ScheduleRepo repo(tx);
-        page.fires = before ? repo.FiresBefore(id, *before, limit + 1) : repo.Fires(id, limit + 1);
+        page.fires = repo.Fires(id, before, limit + 1);
     });
     if (static_cast<int>(page.fires.size()) > limit) {
         page.fires.resize(static_cast<std::size_t>(limit));

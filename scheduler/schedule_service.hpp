@@ -124,8 +124,6 @@ public:
     );
 
 private:
-    net::awaitable<ScheduleView> SetEnabled(core::Principal who, std::string id, bool enabled);
-
     store::PgPool& pool_;
     engine::RunService& runs_;
     const core::Clock& clock_;

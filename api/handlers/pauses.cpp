@@ -1,11 +1,11 @@
 // Reading the pauses of hosted runs: approvals and input requests, listed, counted and read one by one. Answering
 // them (resolve, respond) resumes a run and lives with invoke.
 
-#include "api/dto/agent_scope.hpp"
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
 #include "api/server/router.hpp"
+#include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/store/pause_repo.hpp"
@@ -45,7 +45,7 @@ net::awaitable<Response> List(Services& s, Request& req, const PauseKind& k) {
     std::vector<store::PauseRecord> pauses;
     co_await s.pool.Autocommit([&](store::Tx& tx) {
         store::PauseFilter f;
-        f.agent_id = AgentScope(tx, who, agent_ref);
+        f.agent_id = engine::AgentScope(tx, who, agent_ref);
         f.kind = k.kind;
         f.status = status;
         f.run_id = run_id;
@@ -69,7 +69,7 @@ net::awaitable<Response> Count(Services& s, Request& req, const PauseKind& k) {
     const auto& who = req.Who();
     std::int64_t count = 0;
     co_await s.pool.Autocommit([&](store::Tx& tx) {
-        const auto agent_id = AgentScope(tx, who, agent_ref);
+        const auto agent_id = engine::AgentScope(tx, who, agent_ref);
         for (const auto& [kind, n] : store::PauseRepo(tx).Count(who.workspace_id, status, agent_id)) {
             if (kind == k.kind) {
                 count = n;

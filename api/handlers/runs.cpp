@@ -2,12 +2,12 @@
 
 #include <map>
 
-#include "api/dto/agent_scope.hpp"
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
 #include "api/middleware/idempotency.hpp"
 #include "api/server/router.hpp"
+#include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/core/json_body.hpp"
@@ -52,7 +52,7 @@ net::awaitable<Response> ListRuns(Services& s, Request& req) {
     const auto& who = req.Who();
     std::vector<store::RunRecord> runs;
     co_await s.pool.Transact([&](store::Tx& tx) {
-        f.agent_id = AgentScope(tx, who, agent_ref);
+        f.agent_id = engine::AgentScope(tx, who, agent_ref);
         runs = store::RunRepo(tx).List(who.workspace_id, f);
     });
     const auto next = TrimPage(runs, limit);

@@ -1,11 +1,11 @@
 // Server-managed sessions: open one, list them (by agent, by end user), read one with its messages, rename, delete,
 // and list its runs. A session is a conversation with one agent; its turns are invokes with its session_id.
 
-#include "api/dto/agent_scope.hpp"
 #include "api/dto/query_reader.hpp"
 #include "api/dto/resource_json.hpp"
 #include "api/handlers/services.hpp"
 #include "api/server/router.hpp"
+#include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/core/json_body.hpp"
@@ -71,7 +71,7 @@ net::awaitable<Response> CreateSession(Services& s, Request& req) {
         store::NewSession n;
         n.id = core::NewUuidV7();
         n.workspace_id = who.workspace_id;
-        n.agent_id = *AgentScope(tx, who, agent_ref);
+        n.agent_id = *engine::AgentScope(tx, who, agent_ref);
         n.external_user_id = user;
         n.name = name;
         data = SessionJson(store::SessionRepo(tx).Create(n));
@@ -91,7 +91,7 @@ net::awaitable<Response> ListSessions(Services& s, Request& req) {
     const auto& who = req.Who();
     std::vector<store::SessionRecord> sessions;
     co_await s.pool.Transact([&](store::Tx& tx) {
-        f.agent_id = AgentScope(tx, who, agent_ref);
+        f.agent_id = engine::AgentScope(tx, who, agent_ref);
         sessions = store::SessionRepo(tx).List(who.workspace_id, f);
     });
     const auto next = TrimPage(sessions, limit);

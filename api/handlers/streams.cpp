@@ -4,12 +4,12 @@
 #include <memory>
 #include <utility>
 
-#include "api/dto/agent_scope.hpp"
 #include "api/dto/query_reader.hpp"
 #include "api/handlers/run_stream.hpp"
 #include "api/handlers/services.hpp"
 #include "api/middleware/stream_limit.hpp"
 #include "api/server/router.hpp"
+#include "runtime/agent_service.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/event_relay.hpp"
@@ -154,7 +154,7 @@ net::awaitable<Response> Feed(Services& s, Request& req, StreamKind kind) {
     }
     const auto& who = req.Who();
     std::optional<std::string> agent_id;
-    co_await s.pool.Autocommit([&](store::Tx& tx) { agent_id = AgentScope(tx, who, agent_ref); });
+    co_await s.pool.Autocommit([&](store::Tx& tx) { agent_id = engine::AgentScope(tx, who, agent_ref); });
     auto slot = s.streams.Acquire(who.key_id);
     auto sub = s.hub.FollowWorkspace({who.workspace_id, agent_id, run_id});
     const auto ping = s.stream_options.ping_interval;

@@ -98,12 +98,7 @@ WHERE enabled AND next_fire_at IS NOT NULL)sql"};
 constexpr Query kFires{"schedule_fires", R"sql(
 SELECT (extract(epoch FROM scheduled_for) * 1000000)::bigint, outcome, run_id, error, server_id,
        (extract(epoch FROM fired_at) * 1000000)::bigint
-FROM schedule_fires WHERE schedule_id = $1::uuid ORDER BY scheduled_for DESC LIMIT $2::int)sql"};
-
-constexpr Query kFiresBefore{"schedule_fires_before", R"sql(
-SELECT (extract(epoch FROM scheduled_for) * 1000000)::bigint, outcome, run_id, error, server_id,
-       (extract(epoch FROM fired_at) * 1000000)::bigint
-FROM schedule_fires WHERE schedule_id = $1::uuid AND scheduled_for < $2::timestamptz
+FROM schedule_fires WHERE schedule_id = $1::uuid AND ($2::timestamptz IS NULL OR scheduled_for < $2::timestamptz)
 ORDER BY scheduled_for DESC LIMIT $3::int)sql"};
 
 constexpr Query kPruneFires{"schedule_prune_fires", "DELETE FROM schedule_fires WHERE fired_at < $1::timestamptz"};
@@ -174,6 +169,17 @@ std::optional<std::string> OptTime(const std::optional<core::TimePoint>& t) {
     return t ? std::optional<std::string>(core::FormatIso(*t)) : std::nullopt;
 }
 
+/// What a schedule says, as the parameters that Create and Update take in this order.
+Params& AddDefinition(Params& p, const ScheduleDefinition& d) {
+    return p.Add(d.cron)
+        .Add(d.timezone)
+        .Add(d.input)
+        .Add(d.prompt_variables.is_null() ? nlohmann::json::object() : d.prompt_variables)
+        .Add(d.enabled)
+        .Add(d.catch_up_s)
+        .Add(d.overlap);
+}
+
 nlohmann::json JsonTime(const std::optional<core::TimePoint>& t) {
     return t ? nlohmann::json(core::FormatIso(*t)) : nlohmann::json();
 }
@@ -185,25 +191,11 @@ nlohmann::json JsonText(const std::optional<std::string>& s) {
 }  // namespace
 
 ScheduleRecord ScheduleRepo::Create(const NewSchedule& s) {
-    const auto& d = s.definition;
-    const auto r = tx_.Exec(
-        kCreate,
-        Params()
-            .Add(s.id)
-            .Add(s.workspace_id)
-            .Add(s.agent_id)
-            .Add(s.source)
-            .Add(s.yaml_index ? std::optional<std::string>(std::to_string(*s.yaml_index)) : std::nullopt)
-            .Add(d.cron)
-            .Add(d.timezone)
-            .Add(d.input)
-            .Add(d.prompt_variables.is_null() ? nlohmann::json::object() : d.prompt_variables)
-            .Add(d.enabled)
-            .Add(d.catch_up_s)
-            .Add(d.overlap)
-            .Add(OptTime(s.next_fire_at))
-    );
-    return ReadSchedule(r[0]);
+    Params p;
+    p.Add(s.id).Add(s.workspace_id).Add(s.agent_id).Add(s.source);
+    p.Add(s.yaml_index ? std::optional<std::string>(std::to_string(*s.yaml_index)) : std::nullopt);
+    AddDefinition(p, s.definition).Add(OptTime(s.next_fire_at));
+    return ReadSchedule(tx_.Exec(kCreate, p)[0]);
 }
 
 std::optional<ScheduleRecord> ScheduleRepo::Get(const std::string& workspace_id, const std::string& id) {
@@ -232,20 +224,10 @@ std::optional<ScheduleRecord> ScheduleRepo::Update(
     const ScheduleDefinition& d,
     const std::optional<core::TimePoint>& next_fire_at
 ) {
-    return FirstSchedule(tx_.Exec(
-        kUpdate,
-        Params()
-            .Add(workspace_id)
-            .Add(id)
-            .Add(d.cron)
-            .Add(d.timezone)
-            .Add(d.input)
-            .Add(d.prompt_variables.is_null() ? nlohmann::json::object() : d.prompt_variables)
-            .Add(d.enabled)
-            .Add(d.catch_up_s)
-            .Add(d.overlap)
-            .Add(OptTime(next_fire_at))
-    ));
+    Params p;
+    p.Add(workspace_id).Add(id);
+    AddDefinition(p, d).Add(OptTime(next_fire_at));
+    return FirstSchedule(tx_.Exec(kUpdate, p));
 }
 
 bool ScheduleRepo::Delete(const std::string& workspace_id, const std::string& id) {
@@ -309,12 +291,10 @@ std::optional<core::TimePoint> ScheduleRepo::NextDue() {
     return r.empty() ? std::nullopt : ReadOptTime(r[0][0]);
 }
 
-std::vector<FireRecord> ScheduleRepo::Fires(const std::string& schedule_id, int limit) {
-    return ReadFires(tx_.Exec(kFires, Params().Add(schedule_id).Add(limit)));
-}
-
-std::vector<FireRecord> ScheduleRepo::FiresBefore(const std::string& schedule_id, core::TimePoint before, int limit) {
-    return ReadFires(tx_.Exec(kFiresBefore, Params().Add(schedule_id).Add(before).Add(limit)));
+std::vector<FireRecord> ScheduleRepo::Fires(
+    const std::string& schedule_id, const std::optional<core::TimePoint>& before, int limit
+) {
+    return ReadFires(tx_.Exec(kFires, Params().Add(schedule_id).Add(OptTime(before)).Add(limit)));
 }
 
 std::int64_t ScheduleRepo::PruneFires(core::TimePoint before) {

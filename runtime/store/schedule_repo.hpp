@@ -135,11 +135,10 @@ public:
     /// The earliest next_fire_at of any enabled schedule.
     std::optional<core::TimePoint> NextDue();
 
-    /// The schedule's recorded fires, newest first.
-    std::vector<FireRecord> Fires(const std::string& schedule_id, int limit);
-
-    /// The fires due before `before`, newest first (the next page of Fires).
-    std::vector<FireRecord> FiresBefore(const std::string& schedule_id, core::TimePoint before, int limit);
+    /// The schedule's recorded fires, newest first; with `before`, those due before it (the next page).
+    std::vector<FireRecord> Fires(
+        const std::string& schedule_id, const std::optional<core::TimePoint>& before, int limit
+    );
 
     /// Deletes fire rows older than `before` (they only guard due times long passed).
     std::int64_t PruneFires(core::TimePoint before);

@@ -156,7 +156,9 @@ protected:
 
     std::vector<store::FireRecord> Fires(const std::string& schedule_id) {
         std::vector<store::FireRecord> out;
-        pool_->TransactBlocking([&](store::Tx& tx) { out = store::ScheduleRepo(tx).Fires(schedule_id, 10'000); });
+        pool_->TransactBlocking([&](store::Tx& tx) {
+            out = store::ScheduleRepo(tx).Fires(schedule_id, std::nullopt, 10'000);
+        });
         std::reverse(out.begin(), out.end());
         return out;
     }
