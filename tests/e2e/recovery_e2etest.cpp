@@ -59,6 +59,10 @@ protected:
         ASSERT_TRUE(done());
     }
 
+    /// A background run of the deployer on `server`, waiting inside a model call that answers only after a minute.
+    /// Empty when the invoke was refused (the failure is recorded).
+    std::string RunWaitingOnTheModel(Server& server);
+
     Json Events(Server& server, const std::string& run_id) {
         return server.Client().Get("/api/v1/runs/" + run_id + "/events?limit=1000", key_).Json()["data"]["items"];
     }
@@ -111,14 +115,22 @@ TEST_F(RecoveryTest, APausedRunSurvivesARestartAndCompletesWhenResolved) {
     EXPECT_EQ(messages.back()["role"], "tool");
 }
 
+std::string RecoveryTest::RunWaitingOnTheModel(Server& server) {
+    Define(server, kDeployer);
+    llm_.Push({.text = "never delivered", .delay = milliseconds(60000)});
+    const auto r = server.Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
+    if (r.status != 202) {
+        ADD_FAILURE() << "invoke: " << r.status << " " << r.body;
+        return "";
+    }
+    WaitUntil([&] { return llm_.request_count() == 1; });
+    return r.Json()["data"]["run_id"];
+}
+
 TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAModelCallIsFinishedByAnother) {
     auto first = std::make_unique<Server>(dsn_, config_);
-    Define(*first, kDeployer);
-    llm_.Push({.text = "never delivered", .delay = milliseconds(60000)});
-    const auto r = first->Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
-    ASSERT_EQ(r.status, 202) << r.body;
-    const std::string run_id = r.Json()["data"]["run_id"];
-    WaitUntil([&] { return llm_.request_count() == 1; });
+    const std::string run_id = RunWaitingOnTheModel(*first);
+    ASSERT_FALSE(run_id.empty());
     const auto killed = std::chrono::steady_clock::now();
     first->Stop(SIGKILL);
     first.reset();
@@ -143,12 +155,8 @@ TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAModelCallIsFinishedByAnother)
 // (nothing is written: it stays running), exits 0 with no sanitizer report, and another server finishes the run.
 TEST_F(RecoveryTest, AServerStoppedDuringALongModelCallExitsCleanlyAndLeavesTheRunToAnother) {
     auto first = std::make_unique<Server>(dsn_, config_);
-    Define(*first, kDeployer);
-    llm_.Push({.text = "never delivered", .delay = milliseconds(60000)});
-    const auto r = first->Client().Post("/api/v1/agents/deployer/invoke", {{"background", true}}, key_);
-    ASSERT_EQ(r.status, 202) << r.body;
-    const std::string run_id = r.Json()["data"]["run_id"];
-    WaitUntil([&] { return llm_.request_count() == 1; });
+    const std::string run_id = RunWaitingOnTheModel(*first);
+    ASSERT_FALSE(run_id.empty());
     EXPECT_EQ(first->Stop(SIGTERM), 0) << first->Output();
     const std::string out = first->Output();
     EXPECT_NE(out.find("interrupted"), std::string::npos) << out;
