@@ -60,10 +60,12 @@ std::optional<std::string> AgentScope(
 
 net::awaitable<store::SavedAgent> AgentService::Create(core::Principal who, std::string text) {
     RequireWorkspaceKey(who);
-    nlohmann::json document;
-    const auto spec = spec::LoadAgentOrThrow(text, "body", &document);
     store::SavedAgent saved;
+    // Parsed on the pool's thread, not the I/O thread: a definition can be large, and the first use of a schedule's
+    // time zone reads its tzdata file.
     co_await pool_.Transact([&](store::Tx& tx) {
+        nlohmann::json document;
+        const auto spec = spec::LoadAgentOrThrow(text, "body", &document);
         saved = store::AgentRepo(tx).Save(who.workspace_id, FieldsOf(spec), document, text, "api", std::nullopt, true);
         SyncYamlSchedules(tx, saved.agent, spec, true, core::SystemClock().Now());
     });
@@ -72,10 +74,10 @@ net::awaitable<store::SavedAgent> AgentService::Create(core::Principal who, std:
 
 net::awaitable<store::SavedAgent> AgentService::Update(core::Principal who, std::string ref, std::string text) {
     RequireWorkspaceKey(who);
-    nlohmann::json document;
-    const auto spec = spec::LoadAgentOrThrow(text, "body", &document);
     store::SavedAgent saved;
-    co_await pool_.Transact([&](store::Tx& tx) {
+    co_await pool_.Transact([&](store::Tx& tx) {  // parsed on the pool's thread, as in Create
+        nlohmann::json document;
+        const auto spec = spec::LoadAgentOrThrow(text, "body", &document);
         const auto agent = VisibleAgent(tx, who, ref);
         if (spec.slug != agent.slug) {
             throw Error::Validation(

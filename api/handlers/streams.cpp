@@ -7,6 +7,7 @@
 #include "api/dto/query_reader.hpp"
 #include "api/handlers/run_stream.hpp"
 #include "api/handlers/services.hpp"
+#include "api/middleware/auth.hpp"
 #include "api/middleware/stream_limit.hpp"
 #include "api/server/router.hpp"
 #include "runtime/agent_service.hpp"
@@ -158,9 +159,15 @@ net::awaitable<Response> Feed(Services& s, Request& req, StreamKind kind) {
     auto slot = s.streams.Acquire(who.key_id);
     auto sub = s.hub.FollowWorkspace({who.workspace_id, agent_id, run_id});
     const auto ping = s.stream_options.ping_interval;
-    co_return Response::Stream(kind, [&hub = s.hub, sub, slot, ping](StreamWriter& writer) {
+    auto response = Response::Stream(kind, [&hub = s.hub, sub, slot, ping](StreamWriter& writer) {
         return PumpFeed(hub, sub, writer, ping);
     });
+    if (kind == StreamKind::kWebSocket) {
+        if (auto protocol = SelectedSubprotocol(req)) {
+            response.SetHeader("Sec-WebSocket-Protocol", std::move(*protocol));
+        }
+    }
+    co_return response;
 }
 
 }  // namespace

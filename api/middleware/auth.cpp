@@ -12,12 +12,86 @@ namespace {
 
 constexpr auto kCacheTtl = std::chrono::seconds(60);
 constexpr std::size_t kMaxCachedKeys = 10'000;
+constexpr std::string_view kKeyProtocol = "bearer.";
+constexpr std::string_view kAgentosProtocol = "agentos";
 
 core::Error Unauthenticated() {
     return {core::ErrorCode::kUnauthenticated, "Invalid or revoked key."};
 }
 
+bool IsWebSocketUpgrade(const Request& request) {
+    const auto upgrade = request.Header("upgrade");
+    if (!upgrade) {
+        return false;
+    }
+    std::string lower(*upgrade);
+    for (auto& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return lower == "websocket";
+}
+
+/// The key: from `Authorization: Bearer <key>`, or for a WebSocket upgrade without that header, from its
+/// `bearer.<key>` subprotocol.
+std::optional<std::string> PresentedKey(const Request& request) {
+    const auto header = request.Header("authorization");
+    if (!header) {
+        if (!IsWebSocketUpgrade(request)) {
+            return std::nullopt;
+        }
+        for (const auto& p : OfferedSubprotocols(request)) {
+            if (p.size() > kKeyProtocol.size() && p.compare(0, kKeyProtocol.size(), kKeyProtocol) == 0) {
+                return p.substr(kKeyProtocol.size());
+            }
+        }
+        return std::nullopt;
+    }
+    constexpr std::string_view kBearer = "bearer ";
+    if (header->size() <= kBearer.size()) {
+        return std::nullopt;
+    }
+    for (std::size_t i = 0; i < kBearer.size(); ++i) {  // the scheme name is case-insensitive (RFC 9110)
+        if (std::tolower(static_cast<unsigned char>((*header)[i])) != kBearer[i]) {
+            return std::nullopt;
+        }
+    }
+    return std::string(header->substr(kBearer.size()));
+}
+
 }  // namespace
+
+std::vector<std::string> OfferedSubprotocols(const Request& request) {
+    std::vector<std::string> out;
+    const auto header = request.Header("sec-websocket-protocol");
+    if (!header) {
+        return out;
+    }
+    std::string_view rest(*header);
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+            item.remove_suffix(1);
+        }
+        if (!item.empty()) {
+            out.emplace_back(item);
+        }
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    return out;
+}
+
+std::optional<std::string> SelectedSubprotocol(const Request& request) {
+    for (const auto& p : OfferedSubprotocols(request)) {
+        if (p == kAgentosProtocol) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
 
 std::optional<store::ApiKeyRecord> Authenticator::Cached(const std::string& prefix) {
     const std::lock_guard lock(mutex_);
@@ -56,17 +130,11 @@ void Authenticator::SetCaching(bool on) {
 }
 
 net::awaitable<core::Principal> Authenticator::Authenticate(const Request& request) {
-    const auto header = request.Header("authorization");
-    constexpr std::string_view kBearer = "bearer ";
-    if (!header || header->size() <= kBearer.size()) {
+    const auto presented = PresentedKey(request);
+    if (!presented) {
         throw Unauthenticated();
     }
-    for (std::size_t i = 0; i < kBearer.size(); ++i) {  // the scheme name is case-insensitive (RFC 9110)
-        if (std::tolower(static_cast<unsigned char>((*header)[i])) != kBearer[i]) {
-            throw Unauthenticated();
-        }
-    }
-    const std::string key(header->substr(kBearer.size()));
+    const std::string& key = *presented;
     const auto parsed = core::ParseApiKey(key);
     if (!parsed) {
         throw Unauthenticated();

@@ -5,12 +5,16 @@
 /// Looked-up keys are cached for a minute, but only while revocations are being heard (App wires a PgListener to
 /// Forget/SetCaching): `agentos keys revoke` announces the prefix with NOTIFY, so every server drops it at once.
 /// Thread-safe.
+///
+/// A browser's WebSocket cannot send an Authorization header, so a WebSocket upgrade may carry its key as a
+/// subprotocol instead: `new WebSocket(url, ["agentos", "bearer." + key])`. The handshake answers `agentos`.
 
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "api/server/http_types.hpp"
 #include "runtime/core/principal.hpp"
@@ -22,6 +26,13 @@ class PgPool;
 }  // namespace agentos::store
 
 namespace agentos::api {
+
+/// The subprotocols a WebSocket upgrade offers (Sec-WebSocket-Protocol, comma-separated), in order.
+std::vector<std::string> OfferedSubprotocols(const Request& request);
+
+/// The subprotocol the handshake selects: `agentos` if offered (a browser refuses a handshake that selects none of
+/// what it offered), else none.
+std::optional<std::string> SelectedSubprotocol(const Request& request);
 
 class Authenticator {
 public:

@@ -1754,7 +1754,8 @@ paths["/api/v1/events/ws"] = {
         "operationId": "workspaceEventsWebSocket",
         "summary": "The workspace feed over WebSocket",
         "description": "The same feed as /api/v1/events/stream; each text message is {id, event, data}. A request "
-        "without Upgrade: websocket is 400.",
+        "without Upgrade: websocket is 400. A browser, which cannot set Authorization on a WebSocket, may offer the "
+        "key as a subprotocol: Sec-WebSocket-Protocol: agentos, bearer.<key> (the handshake selects agentos).",
         "tags": ["runs"],
         "security": BEARER,
         "parameters": FEED_PARAMS,

@@ -511,10 +511,11 @@ model: { provider: mock, name: mock }
     EXPECT_EQ(scoped->status(), 403) << scoped->body();
 }
 
-/// A minimal WebSocket client: the handshake, then the server's (unmasked) text frames.
+/// A minimal WebSocket client: the handshake (with `headers`, each line ending in CRLF), then the server's (unmasked)
+/// text frames.
 class WsClient {
 public:
-    WsClient(std::uint16_t port, const std::string& target, const std::string& key) {
+    WsClient(std::uint16_t port, const std::string& target, const std::string& headers) {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -524,8 +525,8 @@ public:
         const std::string req = "GET " + target +
                                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
-                                key + "\r\n\r\n";
+                                "Sec-WebSocket-Version: 13\r\n" +
+                                headers + "\r\n";
         EXPECT_EQ(send(fd_, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
         while (buf_.find("\r\n\r\n") == std::string::npos && Fill()) {
         }
@@ -536,6 +537,15 @@ public:
     ~WsClient() { close(fd_); }
 
     const std::string& head() const { return head_; }
+
+    /// A refused handshake's body (Content-Length bytes after the head).
+    std::string Body() {
+        const auto at = head_.find("Content-Length: ");
+        const std::size_t length = at == std::string::npos ? 0 : std::stoul(head_.substr(at + 16));
+        while (buf_.size() < length && Fill()) {
+        }
+        return buf_;
+    }
 
     /// The next text message, or nullopt.
     std::optional<Json> Next() {
@@ -595,8 +605,9 @@ TEST_F(StreamTest, TheWorkspaceFeedOverWebSocket) {
 slug: second
 model: { provider: mock, name: mock }
 )yaml");
-    WsClient ws(app_->port(), "/api/v1/events/ws", key_);
+    WsClient ws(app_->port(), "/api/v1/events/ws", "Authorization: Bearer " + key_ + "\r\n");
     ASSERT_NE(ws.head().find("101"), std::string::npos) << ws.head();
+    EXPECT_EQ(ws.head().find("Sec-WebSocket-Protocol"), std::string::npos) << "none was offered";
     const auto b = client().Post("/api/v1/agents/second/invoke", Json::object(), key_).Json()["data"];
     for (;;) {
         auto m = ws.Next();
@@ -610,6 +621,48 @@ model: { provider: mock, name: mock }
     const auto plain = client().Get("/api/v1/events/ws", key_);
     EXPECT_EQ(plain.status, 400);
     EXPECT_EQ(plain.ErrorCode(), "VALIDATION_ERROR");
+}
+
+TEST_F(StreamTest, ABrowserWebSocketSendsItsKeyAsASubprotocol) {
+    Define(kWriter);
+    DefineAgent(client(), key_, R"yaml(
+slug: second
+model: { provider: mock, name: mock }
+)yaml");
+    // What `new WebSocket(url, ["agentos", "bearer." + key])` sends: no Authorization header.
+    WsClient ws(app_->port(), "/api/v1/events/ws", "Sec-WebSocket-Protocol: agentos, bearer." + key_ + "\r\n");
+    ASSERT_NE(ws.head().find(" 101 "), std::string::npos) << ws.head();
+    // The handshake selects `agentos` (a browser drops a handshake that selects none of what it offered), never the
+    // key.
+    EXPECT_NE(ws.head().find("Sec-WebSocket-Protocol: agentos\r\n"), std::string::npos) << ws.head();
+    EXPECT_EQ(ws.head().find(key_), std::string::npos) << ws.head();
+    const auto run = client().Post("/api/v1/agents/second/invoke", Json::object(), key_);
+    ASSERT_EQ(run.status, 200) << run.body;
+    const auto m = ws.Next();
+    ASSERT_TRUE(m) << "no message";
+    EXPECT_EQ((*m)["data"]["run_id"], run.Json()["data"]["run_id"]);
+
+    // An agent key sent this way is scoped like any agent key.
+    const std::string second_key = app_->AgentKey("default", "second");
+    WsClient scoped(
+        app_->port(),
+        "/api/v1/events/ws?agent_id=writer",
+        "Sec-WebSocket-Protocol: agentos,bearer." + second_key + "\r\n"
+    );
+    EXPECT_NE(scoped.head().find(" 403 "), std::string::npos) << scoped.head();
+
+    // A wrong, revoked-looking or missing key is the same 401 as in the header; so is a key offered on a request that
+    // is not a WebSocket upgrade.
+    const std::vector<std::string> bad_offers = {
+        "agentos, bearer.aos_ws_notakey", "agentos, bearer.", "agentos", "bearer." + key_.substr(0, key_.size() - 1)};
+    for (const auto& offered : bad_offers) {
+        WsClient bad(app_->port(), "/api/v1/events/ws", "Sec-WebSocket-Protocol: " + offered + "\r\n");
+        EXPECT_NE(bad.head().find(" 401 "), std::string::npos) << offered << "\n" << bad.head();
+        EXPECT_NE(bad.Body().find("UNAUTHENTICATED"), std::string::npos) << offered << "\n" << bad.Body();
+    }
+    const auto not_upgrade =
+        client().Send("GET", "/api/v1/events/stream", "", {{"Sec-WebSocket-Protocol", "agentos, bearer." + key_}});
+    EXPECT_EQ(not_upgrade.status, 401) << not_upgrade.body;
 }
 
 TEST_F(StreamTest, TheTwentyFirstStreamOfAKeyIs429) {
