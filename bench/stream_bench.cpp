@@ -1,6 +1,10 @@
 // Live streams: time to first token through invoke vs directly from the fake LLM; 10,000 streams held open in one
 // server (RSS per stream, none dropped); chunks per second delivered to 1,000 followers of one run.
 //
+// Beside time to first token, the run insert alone (the statement a streamed invoke commits before it says the run's
+// id), timed through the store layer: once per sample, with the same idle time before it as the invoke has, and back
+// to back. The difference is what an idle Postgres costs the first statement after a pause on this machine.
+//
 //   agentos_stream_bench --port P --key KEY --dsn DSN [--seconds S] [--server-pid PID]
 //
 // The server must allow that many streams per key (bench/run passes streams.max_per_key in a config file).
@@ -8,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +22,11 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/fake_llm.hpp"
+#include "runtime/core/ids.hpp"
+#include "runtime/store/agent_repo.hpp"
+#include "runtime/store/pg_pool.hpp"
+#include "runtime/store/run_repo.hpp"
+#include "runtime/store/workspace_repo.hpp"
 
 namespace {
 
@@ -145,6 +155,26 @@ double Pct(std::vector<double> v, double p) {
     return bench::Percentile(v, p);
 }
 
+/// The insert of a streamed invoke's run with its run_start, as the server commits it (flushed); its time in ms.
+double InsertRun(agentos::store::PgPool& pool, const agentos::store::AgentRecord& agent) {
+    using namespace agentos;
+    const Json input = {{"message", "What is six times seven?"}};
+    store::NewRun run;
+    run.id = core::NewUuidV7();
+    run.workspace_id = agent.workspace_id;
+    run.agent_id = agent.id;
+    run.agent_version = agent.current_version;
+    run.source = "hosted";
+    run.trigger_type = "manual";
+    run.input = input;
+    run.checkpoint = {{"state", Json::object()}, {"steps", 0}, {"node", nullptr}};
+    run.lease_owner = "bench";
+    const store::NewEvent start{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, {}};
+    const auto t0 = Clock::now();
+    pool.AutocommitBlocking([&](store::Tx& tx) { store::RunRepo(tx).Insert(run, start, true); });
+    return Ms(Clock::now() - t0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,6 +217,13 @@ int main(int argc, char** argv) {
         const int samples = std::max(100, static_cast<int>(o.seconds * 100));
         std::vector<double> direct;
         std::vector<double> invoke;
+        std::vector<double> insert_paced;
+        agentos::store::PgPool pool(o.dsn, 1);
+        std::optional<agentos::store::AgentRecord> agent;
+        pool.AutocommitBlocking([&](agentos::store::Tx& tx) {
+            const auto workspace = agentos::store::WorkspaceRepo(tx).FindByName("default").value();
+            agent = agentos::store::AgentRepo(tx).Get(workspace.id, slug);
+        });
         for (int i = 0; i < samples + 20; ++i) {
             {
                 const auto t0 = Clock::now();
@@ -205,12 +242,29 @@ int main(int argc, char** argv) {
                 }
                 s.Drain();
             }
+            const double paced = InsertRun(pool, *agent);
+            if (i >= 20) {
+                insert_paced.push_back(paced);
+            }
+        }
+        std::vector<double> insert_hot;
+        for (int i = 0; i < samples + 20; ++i) {
+            const double hot = InsertRun(pool, *agent);
+            if (i >= 20) {
+                insert_hot.push_back(hot);
+            }
         }
         std::printf("\n%-34s %9s %9s\n", "time to first token", "p50 ms", "p99 ms");
         std::printf("%-34s %9.2f %9.2f\n", "direct from the fake LLM", Pct(direct, 0.50), Pct(direct, 0.99));
         std::printf("%-34s %9.2f %9.2f\n", "through invoke (stream: true)", Pct(invoke, 0.50), Pct(invoke, 0.99));
         std::printf(
             "%-34s %9.2f %9.2f\n", "added", Pct(invoke, 0.50) - Pct(direct, 0.50), Pct(invoke, 0.99) - Pct(direct, 0.99)
+        );
+        std::printf(
+            "%-34s %9.2f %9.2f\n", "run insert alone, one per sample", Pct(insert_paced, 0.50), Pct(insert_paced, 0.99)
+        );
+        std::printf(
+            "%-34s %9.2f %9.2f\n", "run insert alone, back to back", Pct(insert_hot, 0.50), Pct(insert_hot, 0.99)
         );
         std::fflush(stdout);
 
