@@ -32,6 +32,12 @@ model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: 
 instructions: You write.
 )yaml";
 
+/// A second agent on the mock provider (no model server needed).
+const char* kSecond = R"yaml(
+slug: second
+model: { provider: mock, name: mock }
+)yaml";
+
 const char* kDeployer = R"yaml(
 slug: deployer
 model: { provider: openai, name: gpt-4o-mini, base_url: "{{LLM}}", api_key_env: FAKE_LLM_KEY }
@@ -456,10 +462,7 @@ TEST_F(SmallBufferStreamTest, ASlowReaderIsCutAndResumesFromItsLastId) {
 
 TEST_F(StreamTest, TheWorkspaceFeedSeesRunsOfTwoAgentsAndNotAnotherWorkspaces) {
     Define(kWriter);
-    DefineAgent(client(), key_, R"yaml(
-slug: second
-model: { provider: mock, name: mock }
-)yaml");
+    DefineAgent(client(), key_, kSecond);
     auto feed = Open("GET", "/api/v1/events/stream");
     ASSERT_EQ(feed->status(), 200) << feed->body();
     auto only_second = Open("GET", "/api/v1/events/stream?agent_id=second");
@@ -601,10 +604,7 @@ private:
 };
 
 TEST_F(StreamTest, TheWorkspaceFeedOverWebSocket) {
-    DefineAgent(client(), key_, R"yaml(
-slug: second
-model: { provider: mock, name: mock }
-)yaml");
+    DefineAgent(client(), key_, kSecond);
     WsClient ws(app_->port(), "/api/v1/events/ws", "Authorization: Bearer " + key_ + "\r\n");
     ASSERT_NE(ws.head().find("101"), std::string::npos) << ws.head();
     EXPECT_EQ(ws.head().find("Sec-WebSocket-Protocol"), std::string::npos) << "none was offered";
@@ -625,10 +625,7 @@ model: { provider: mock, name: mock }
 
 TEST_F(StreamTest, ABrowserWebSocketSendsItsKeyAsASubprotocol) {
     Define(kWriter);
-    DefineAgent(client(), key_, R"yaml(
-slug: second
-model: { provider: mock, name: mock }
-)yaml");
+    DefineAgent(client(), key_, kSecond);
     // What `new WebSocket(url, ["agentos", "bearer." + key])` sends: no Authorization header.
     WsClient ws(app_->port(), "/api/v1/events/ws", "Sec-WebSocket-Protocol: agentos, bearer." + key_ + "\r\n");
     ASSERT_NE(ws.head().find(" 101 "), std::string::npos) << ws.head();
