@@ -148,8 +148,7 @@ net::awaitable<Response> Feed(Services& s, Request& req, StreamKind kind) {
     const auto run_id = q.Uuid("run_id");
     q.Finish();
     if (kind == StreamKind::kWebSocket) {
-        const auto upgrade = req.Header("upgrade");
-        if (!upgrade || (*upgrade != "websocket" && *upgrade != "WebSocket")) {
+        if (!IsWebSocketUpgrade(req)) {
             throw Error::Validation("Upgrade", "this route speaks WebSocket: connect with a WebSocket client");
         }
     }

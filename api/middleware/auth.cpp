@@ -19,18 +19,6 @@ core::Error Unauthenticated() {
     return {core::ErrorCode::kUnauthenticated, "Invalid or revoked key."};
 }
 
-bool IsWebSocketUpgrade(const Request& request) {
-    const auto upgrade = request.Header("upgrade");
-    if (!upgrade) {
-        return false;
-    }
-    std::string lower(*upgrade);
-    for (auto& c : lower) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return lower == "websocket";
-}
-
 /// The key: from `Authorization: Bearer <key>`, or for a WebSocket upgrade without that header, from its
 /// `bearer.<key>` subprotocol.
 std::optional<std::string> PresentedKey(const Request& request) {
@@ -59,6 +47,18 @@ std::optional<std::string> PresentedKey(const Request& request) {
 }
 
 }  // namespace
+
+bool IsWebSocketUpgrade(const Request& request) {
+    const auto upgrade = request.Header("upgrade");
+    if (!upgrade) {
+        return false;
+    }
+    std::string lower(*upgrade);
+    for (auto& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return lower == "websocket";
+}
 
 std::vector<std::string> OfferedSubprotocols(const Request& request) {
     std::vector<std::string> out;

@@ -27,6 +27,9 @@ class PgPool;
 
 namespace agentos::api {
 
+/// `Upgrade: websocket` (any case).
+bool IsWebSocketUpgrade(const Request& request);
+
 /// The subprotocols a WebSocket upgrade offers (Sec-WebSocket-Protocol, comma-separated), in order.
 std::vector<std::string> OfferedSubprotocols(const Request& request);
 
