@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "runtime/core/api_key.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/error.hpp"
+#include "runtime/core/file_lock.hpp"
 #include "runtime/core/ids.hpp"
 #include "runtime/ingest_service.hpp"
 #include "runtime/spec/yaml_loader.hpp"
@@ -183,6 +185,7 @@ int RunServe(ServeCommand cmd) {
 }
 
 int RunDev(DevCommand cmd) {
+    std::optional<core::FileLock> lock;  // declared first: released after the cluster has stopped
     std::unique_ptr<store::EmbeddedCluster> cluster;
     try {
         ParseListen(cmd.listen, cmd.app.server);
@@ -192,6 +195,17 @@ int RunDev(DevCommand cmd) {
         }
         const fs::path data_dir = fs::absolute(cmd.data_dir);
         fs::create_directories(data_dir);
+        // One `agentos dev` per data dir: a second would reuse the first's Postgres, and the first's exit would stop
+        // it under the second. A few seconds' wait covers a restart while the previous one is still stopping.
+        long holder = 0;
+        lock = core::FileLock::Acquire(data_dir / "dev.lock", std::chrono::seconds(5), &holder);
+        if (!lock) {
+            throw core::Error(
+                core::ErrorCode::kConflict,
+                "another agentos dev" + (holder > 0 ? " (pid " + std::to_string(holder) + ")" : std::string()) +
+                    " is already serving from " + data_dir.string() + ": stop it first, or pass another --data-dir"
+            );
+        }
         if (cmd.app.database_url.empty()) {
             cluster = std::make_unique<store::EmbeddedCluster>(store::EmbeddedClusterOptions{
                 data_dir / "pg", true, "agentos"});

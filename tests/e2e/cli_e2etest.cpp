@@ -172,6 +172,15 @@ TEST(Cli, DevCreatesItsPostgresOnceKeepsDataAndStopsItCleanly) {
         ASSERT_EQ(runs.Json()["data"]["items"].size(), 1U);
         EXPECT_EQ(runs.Json()["data"]["items"][0]["external_run_id"], "persist-me");
         EXPECT_EQ(c.Get("/api/v1/runs", extra).status, 200);
+        // Another `agentos dev` on the same data dir would reuse this Postgres and stop it under this server when it
+        // exits: it refuses, naming the dir, and this server goes on.
+        ChildProcess twin({"dev", "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"}, {"AGENTOS_DEV_KEY="});
+        EXPECT_TRUE(twin.WaitForOutput("already serving from " + data_dir.string(), milliseconds(30000)))
+            << twin.Output();
+        EXPECT_EQ(twin.Stop(0, milliseconds(30000)), 1) << twin.Output();
+        EXPECT_EQ(twin.Output().find("reusing the running Postgres"), std::string::npos) << twin.Output();
+        EXPECT_EQ(c.Get("/health").status, 200);
+        EXPECT_EQ(c.Get("/api/v1/runs", key).status, 200);
         EXPECT_EQ(dev.Stop(SIGINT, milliseconds(30000)), 0) << dev.Output();
     }
     // No postmaster is left behind, wherever the cluster lived.
