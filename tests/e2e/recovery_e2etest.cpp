@@ -63,6 +63,10 @@ protected:
     /// Empty when the invoke was refused (the failure is recorded).
     std::string RunWaitingOnTheModel(Server& server);
 
+    /// A second server on the same database, the model now answering at once, finishes `run_id`. Returns its
+    /// events; the run's completion and output are checked here.
+    Json FinishedByASecondServer(const std::string& run_id);
+
     Json Events(Server& server, const std::string& run_id) {
         return server.Client().Get("/api/v1/runs/" + run_id + "/events?limit=1000", key_).Json()["data"]["items"];
     }
@@ -127,6 +131,15 @@ std::string RecoveryTest::RunWaitingOnTheModel(Server& server) {
     return r.Json()["data"]["run_id"];
 }
 
+Json RecoveryTest::FinishedByASecondServer(const std::string& run_id) {
+    llm_.SetDefault({.text = "finished by the second server"});
+    Server second(dsn_, config_);
+    const auto run = WaitFor(second, run_id, "completed");
+    EXPECT_EQ(run["status"], "completed") << run << second.Output();
+    EXPECT_EQ(run["output"]["content"], "finished by the second server");
+    return Events(second, run_id);
+}
+
 TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAModelCallIsFinishedByAnother) {
     auto first = std::make_unique<Server>(dsn_, config_);
     const std::string run_id = RunWaitingOnTheModel(*first);
@@ -135,14 +148,10 @@ TEST_F(RecoveryTest, ARunWhoseServerIsKilledDuringAModelCallIsFinishedByAnother)
     first->Stop(SIGKILL);
     first.reset();
 
-    llm_.SetDefault({.text = "finished by the second server"});
-    Server second(dsn_, config_);
-    const auto run = WaitFor(second, run_id, "completed");
-    ASSERT_EQ(run["status"], "completed") << run << second.Output();
-    EXPECT_EQ(run["output"]["content"], "finished by the second server");
+    const auto events = FinishedByASecondServer(run_id);
     EXPECT_LT(std::chrono::steady_clock::now() - killed, seconds(2 + 5 + 10));  // lease + recovery + start-up slack
     bool recovered = false;
-    for (const auto& e : Events(second, run_id)) {
+    for (const auto& e : events) {
         if (e["type"] == "run_recovered") {
             recovered = true;
             EXPECT_EQ(e["payload"]["recovery_count"], 1);
@@ -163,12 +172,7 @@ TEST_F(RecoveryTest, AServerStoppedDuringALongModelCallExitsCleanlyAndLeavesTheR
     EXPECT_EQ(out.find("Sanitizer"), std::string::npos) << out;
     first.reset();
 
-    llm_.SetDefault({.text = "finished by the second server"});
-    Server second(dsn_, config_);
-    const auto run = WaitFor(second, run_id, "completed");
-    ASSERT_EQ(run["status"], "completed") << run << second.Output();
-    EXPECT_EQ(run["output"]["content"], "finished by the second server");
-    for (const auto& e : Events(second, run_id)) {
+    for (const auto& e : FinishedByASecondServer(run_id)) {
         EXPECT_NE(e["type"], "error") << "the interrupted call was not recorded as a failure: " << e;
     }
 }
