@@ -71,7 +71,7 @@ net::awaitable<Response> CreateSession(Services& s, Request& req) {
         store::NewSession n;
         n.id = core::NewUuidV7();
         n.workspace_id = who.workspace_id;
-        n.agent_id = *engine::AgentScope(tx, who, agent_ref);
+        n.agent_id = engine::VisibleAgent(tx, who, agent_ref).id;
         n.external_user_id = user;
         n.name = name;
         data = SessionJson(store::SessionRepo(tx).Create(n));
