@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_runs.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/fake_llm.hpp"
 #include "runtime/core/ids.hpp"
@@ -76,26 +77,15 @@ Cell RunHttp(const Options& o, int port, int concurrency, const std::string& pat
 /// The writes of one run of the one-node agent, in the statements the server uses for them (autocommit).
 void DurableRun(agentos::store::PgPool& pool, const std::string& workspace_id, const std::string& slug) {
     using namespace agentos;
-    const Json input = {{"message", "What is six times seven?"}};
-    const Json checkpoint = {{"state", Json::object()}, {"steps", 0}, {"node", nullptr}};
     std::string run_id;
+    Json checkpoint;
     pool.AutocommitBlocking([&](store::Tx& tx) {  // invoke: the agent, then the run (read back) with run_start
         const auto agent = store::AgentRepo(tx).Get(workspace_id, slug);
-        store::NewRun run;
-        run.id = core::NewUuidV7();
-        run.workspace_id = workspace_id;
-        run.agent_id = agent->id;
-        run.agent_version = agent->current_version;
-        run.source = "hosted";
-        run.trigger_type = "manual";
-        run.input = input;
-        run.checkpoint = checkpoint;
-        run.lease_owner = "bench";
+        const auto run = bench::HostedRun(*agent);
         tx.DeferFlush();
-        store::RunRepo(tx).Insert(
-            run, store::NewEvent{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, {}}
-        );
+        store::RunRepo(tx).Insert(run, bench::RunStart());
         run_id = run.id;
+        checkpoint = run.checkpoint;
     });
     const Json output = {{"content", "The answer is 42."}};
     const Json step_end = {{"node_name", "answer"}, {"node_type", "llm"}, {"phase", "end"}, {"duration_ms", 0}};

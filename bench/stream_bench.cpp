@@ -20,12 +20,10 @@
 #include <nlohmann/json.hpp>
 #include <poll.h>
 
+#include "bench/bench_runs.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/fake_llm.hpp"
-#include "runtime/core/ids.hpp"
-#include "runtime/store/agent_repo.hpp"
 #include "runtime/store/pg_pool.hpp"
-#include "runtime/store/run_repo.hpp"
 #include "runtime/store/workspace_repo.hpp"
 
 namespace {
@@ -157,21 +155,10 @@ double Pct(std::vector<double> v, double p) {
 
 /// The insert of a streamed invoke's run with its run_start, as the server commits it (flushed); its time in ms.
 double InsertRun(agentos::store::PgPool& pool, const agentos::store::AgentRecord& agent) {
-    using namespace agentos;
-    const Json input = {{"message", "What is six times seven?"}};
-    store::NewRun run;
-    run.id = core::NewUuidV7();
-    run.workspace_id = agent.workspace_id;
-    run.agent_id = agent.id;
-    run.agent_version = agent.current_version;
-    run.source = "hosted";
-    run.trigger_type = "manual";
-    run.input = input;
-    run.checkpoint = {{"state", Json::object()}, {"steps", 0}, {"node", nullptr}};
-    run.lease_owner = "bench";
-    const store::NewEvent start{"run_start", core::EventLevel::kInfo, {{"framework", "agentos"}, {"input", input}}, {}};
+    const auto run = bench::HostedRun(agent);
+    const auto start = bench::RunStart();
     const auto t0 = Clock::now();
-    pool.AutocommitBlocking([&](store::Tx& tx) { store::RunRepo(tx).Insert(run, start, true); });
+    pool.AutocommitBlocking([&](agentos::store::Tx& tx) { agentos::store::RunRepo(tx).Insert(run, start, true); });
     return Ms(Clock::now() - t0);
 }
 
