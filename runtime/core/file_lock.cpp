@@ -31,6 +31,9 @@ std::optional<FileLock> FileLock::Acquire(
     }
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR) {
+            continue;  // a signal arrived: not an answer
+        }
         if (errno != EWOULDBLOCK || std::chrono::steady_clock::now() >= deadline) {
             if (holder != nullptr) {
                 *holder = ReadPid(fd);
